@@ -1,0 +1,1 @@
+"""HTTP edges: the owner API and the public endpoints the snippet calls."""

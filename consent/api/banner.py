@@ -1,0 +1,98 @@
+"""The public banner endpoint: a site's live version resolved for the visitor's region and language.
+
+This is the hot path: one request per page view of every site, mostly cache hits. It reads only in-memory state
+(:mod:`consent.live`) and answers with an ETag, a Cache-Control fit for a CDN and a Vary that names exactly the
+request headers the answer depended on. When the region came from the client's IP address, no header can
+express that, so the answer is private to the browser.
+"""
+
+from __future__ import annotations
+
+from flask import Response, current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from ..core import language as lang
+from ..core.regions import Region
+from ..core.siteconfig import LANGUAGE_PATTERN
+from ..schemas.api import BannerSchema
+
+blp = Blueprint(
+    "banner",
+    __name__,
+    url_prefix="/api/v1",
+    description="Public: what the snippet fetches to render a site's banner.",
+)
+
+QUERY = [
+    {
+        "in": "query",
+        "name": "lang",
+        "schema": {"type": "string", "pattern": LANGUAGE_PATTERN.pattern},
+        "description": "Language wanted; otherwise Accept-Language, else the site's default language.",
+    },
+    {
+        "in": "query",
+        "name": "region",
+        "schema": {"type": "string", "example": "US-CA"},
+        "description": "For testing: an ISO 3166-1 or 3166-2 code to use instead of the visitor's location. "
+        "Refused in production unless the site allows it.",
+    },
+]
+
+
+@blp.route("/banner/<site_key>")
+class Banner(MethodView):
+    @blp.doc(summary="A site's banner for the visitor's region and language", parameters=QUERY)
+    @blp.response(200, BannerSchema)
+    @blp.alt_response(304, description="Not modified (If-None-Match matched the ETag).")
+    def get(self, site_key):
+        settings = current_app.config["CMP_SETTINGS"]
+        site = current_app.extensions["cmp.live"].get(site_key)
+        if site is None:
+            abort(404, message=f"No published site {site_key!r}.")
+        config = site.config
+
+        override = None
+        if (code := request.args.get("region")) is not None:
+            allowed = settings.region_override
+            if allowed is None:
+                allowed = not settings.production
+            if not (allowed or config.site.allow_region_override):
+                abort(400, errors={"query": {"region": ["the region override is disabled"]}})
+            try:
+                override = Region.parse(code)
+            except ValueError as error:
+                abort(400, errors={"query": {"region": [str(error)]}})
+        location = current_app.extensions["cmp.locator"].locate(
+            request.headers, request.remote_addr, override, config.site.default_region
+        )
+
+        vary = ["Origin", *location.vary]
+        wanted = request.args.get("lang")
+        if wanted is not None:
+            if not LANGUAGE_PATTERN.match(wanted):
+                abort(400, errors={"query": {"lang": ["not a BCP 47 language tag such as 'en' or 'pt-BR'"]}})
+            requested = [wanted]
+        else:
+            requested = [value for value, quality in request.accept_languages if quality > 0]
+            vary.append("Accept-Language")
+        language = lang.negotiate(requested, config.languages, config.site.default_language)
+
+        body, etag = site.banner(location.region, language)
+        cache = "private" if location.by_ip else "public"
+        headers = {
+            "ETag": f'"{etag}"',
+            "Cache-Control": f"{cache}, max-age={settings.banner_max_age}, stale-if-error=86400",
+            "Vary": ", ".join(vary),
+            "Content-Language": language,
+            "X-Region-Source": location.source,
+        }
+        if site.stale:
+            headers["X-Served-Stale"] = "database unreachable; last known live version"
+        origin = request.headers.get("Origin")
+        if origin and site.allows_origin(origin):
+            headers["Access-Control-Allow-Origin"] = origin
+        if request.if_none_match.contains_weak(etag):
+            return Response(status=304, headers=headers)
+        return Response(body, status=200, headers=headers, mimetype="application/json")

@@ -1,0 +1,169 @@
+"""``flask --app consent cmp ...``: load and export site configurations, check them, issue keys, serve a demo.
+
+Configuration files are the same document the owner API's ``/config`` endpoint speaks, in YAML, so owners can
+keep their configuration in version control: ``load`` is idempotent (an unchanged file publishes nothing) and
+``export`` writes back exactly what ``load`` reads.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+import yaml
+from flask import current_app
+from flask.cli import with_appcontext
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from . import keys, publishing
+from .core import compliance
+from .extensions import db
+from .models import Site
+from .schemas.site import SiteConfigSchema, build, document
+
+
+@click.group(help="Consent management platform commands.")
+def cmp() -> None:
+    pass
+
+
+def read_config(path: Path):
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise click.ClickException(f"{path}: {error}") from None
+    try:
+        return build(SiteConfigSchema().load(data if isinstance(data, dict) else {}))
+    except ValidationError as error:
+        lines = "\n".join(_flatten(error.messages))
+        raise click.ClickException(f"{path} is not a valid site configuration:\n{lines}") from None
+
+
+def _flatten(messages, prefix: str = "") -> list[str]:
+    if isinstance(messages, dict):
+        return [line for key, value in messages.items() for line in _flatten(value, f"{prefix}{key}.")]
+    return [f"  {prefix.rstrip('.')}: {message}" for message in messages]
+
+
+def _print_warnings(warnings) -> None:
+    for w in warnings:
+        click.echo(f"  warning [{w.code}] rule {w.rule!r}, {', '.join(w.regions)} ({w.law}): {w.message}")
+
+
+@cmp.command("load")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--publish/--no-publish", default=True, show_default=True, help="Publish after loading.")
+@with_appcontext
+def load(files: tuple[Path, ...], publish: bool) -> None:
+    """Make each file's site draft exactly the file, and publish it (nothing changes if it is already live)."""
+    for path in files:
+        config = read_config(path)
+        site = db.session.scalar(select(Site).where(Site.key == config.site.key))
+        if site is None:
+            site = Site()
+            db.session.add(site)
+        site.replace_draft(config)
+        db.session.flush()
+        message = "draft saved"
+        if publish:
+            result = publishing.publish(site, note=f"loaded from {path.name}")
+            version = result.version
+            state = "published" if result.went_live else "unchanged"
+            message = f"{state}: version {version.number} ({version.hash[:12]})"
+        db.session.commit()
+        current_app.extensions["cmp.live"].forget(site.key)
+        click.echo(f"{config.site.key}: {message}")
+        _print_warnings(compliance.check(config))
+
+
+@cmp.command("export")
+@click.argument("site_key")
+@click.option("--version", "version_hash", help="A published version's hash instead of the draft.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout)."
+)
+@with_appcontext
+def export(site_key: str, version_hash: str | None, output: Path | None) -> None:
+    """Write a site's draft (or a published version) in the configuration file format."""
+    site = db.session.scalar(select(Site).where(Site.key == site_key))
+    if site is None:
+        raise click.ClickException(f"no site {site_key!r}")
+    if version_hash:
+        version = publishing.find_version(site, version_hash)
+        if version is None:
+            raise click.ClickException(f"site {site_key!r} has no version {version_hash!r}")
+        config = publishing.config_of(version.document)
+    else:
+        config = site.draft()
+    text = yaml.safe_dump(document(config), sort_keys=False, allow_unicode=True, width=110)
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@cmp.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--strict", is_flag=True, help="Exit with status 2 when there are compliance warnings.")
+def check(files: tuple[Path, ...], strict: bool) -> None:
+    """Validate configuration files and list where they fall short of the law of a region they serve."""
+    warned = False
+    for path in files:
+        warnings = compliance.check(read_config(path))
+        click.echo(f"{path}: {len(warnings)} compliance warning{'s' if len(warnings) != 1 else ''}")
+        _print_warnings(warnings)
+        warned = warned or bool(warnings)
+    if strict and warned:
+        sys.exit(2)
+
+
+@cmp.command("create-key")
+@click.option("--site", "site_key", help="The site the key acts on (omit with --role admin).")
+@click.option("--role", type=click.Choice([r.value for r in keys.Role]), default="owner", show_default=True)
+@click.option("--name", default="created from the command line", show_default=True)
+@with_appcontext
+def create_key(site_key: str | None, role: str, name: str) -> None:
+    """Issue an API key and print its secret (shown once, stored only as a digest)."""
+    site = None
+    if site_key:
+        site = db.session.scalar(select(Site).where(Site.key == site_key))
+        if site is None:
+            raise click.ClickException(f"no site {site_key!r}")
+    try:
+        _, secret = keys.issue(keys.Role(role), name, site)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(secret)
+
+
+@cmp.command("openapi")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout)."
+)
+@with_appcontext
+def openapi(output: Path | None) -> None:
+    """Print the OpenAPI document generated from the schemas."""
+    text = json.dumps(current_app.extensions["flask-smorest"]["apis"][""]["ext_obj"].spec.to_dict(), indent=2)
+    if output:
+        output.write_text(text + "\n", encoding="utf-8")
+    else:
+        click.echo(text)
+
+
+@cmp.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@with_appcontext
+def serve(host: str, port: int) -> None:
+    """Serve locally (development server) and print what a newcomer should open."""
+    base = f"http://{host}:{port}"
+    click.echo(f"\nConsent management platform on {base}\n")
+    click.echo(f"  Landing page with every example site:  {base}/")
+    for site in db.session.scalars(select(Site).order_by(Site.key)):
+        click.echo(f"  {site.name + ' banner (EEA visitor):':40}{base}/api/v1/banner/{site.key}?region=FR")
+    click.echo(f"  {'API reference (OpenAPI):':40}{base}/api/openapi.json\n")
+    current_app.run(host=host, port=port, use_reloader=False)

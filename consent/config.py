@@ -1,0 +1,118 @@
+"""Settings, read from ``CMP_*`` environment variables, with defaults that are safe on a developer's machine.
+
+In production (``CMP_ENV=production``) the service refuses to start with the development secret, and the
+``?region=`` test override is off unless a site allows it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEV_SECRET = "dev-only-insecure-secret"
+GEO_PROVIDERS = ("cloudflare", "cloudfront", "fastly", "vercel", "appengine")
+ENVIRONMENTS = ("development", "production", "testing")
+INSTANCE = Path(os.environ.get("CMP_INSTANCE_PATH", Path.cwd() / "instance"))
+
+
+class ConfigurationError(RuntimeError):
+    """The environment does not describe a service that may start."""
+
+
+def _bool(value: str, name: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{name}={value!r}: use true or false")
+
+
+def _int(value: str, name: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigurationError(f"{name}={value!r}: use a whole number") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    database_url: str = f"sqlite:///{INSTANCE / 'consent.db'}"
+    secret_key: str = DEV_SECRET
+    proxy_hops: int = 0  # how many reverse proxies' X-Forwarded-* headers to trust
+    geo_headers: tuple[str, ...] = ()  # CDNs whose geolocation headers are trusted
+    geoip: str = "iptocc"  # "iptocc" (country, ships with the package), a path to an .mmdb file, or "none"
+    region_override: bool | None = None  # the ?region= test parameter; None: on except in production
+    banner_max_age: int = 300  # seconds a CDN or browser may reuse a banner
+    site_cache_seconds: float = 5.0  # how long a process trusts its copy of which version is live
+    max_body_bytes: int = 1_000_000
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        values: dict[str, Any] = {}
+        get = environ.get
+        if (env := get("CMP_ENV")) is not None:
+            if env not in ENVIRONMENTS:
+                raise ConfigurationError(f"CMP_ENV={env!r}: use one of {', '.join(ENVIRONMENTS)}")
+            values["env"] = env
+        if url := get("CMP_DATABASE_URL"):
+            values["database_url"] = url
+        if (secret := get("CMP_SECRET_KEY")) is not None:
+            values["secret_key"] = secret
+        if (hops := get("CMP_PROXY_HOPS")) is not None:
+            values["proxy_hops"] = _int(hops, "CMP_PROXY_HOPS")
+        if (headers := get("CMP_GEO_HEADERS")) is not None:
+            names = tuple(h.strip().lower() for h in headers.split(",") if h.strip())
+            unknown = [h for h in names if h not in GEO_PROVIDERS]
+            if unknown:
+                raise ConfigurationError(
+                    f"CMP_GEO_HEADERS: unknown provider {unknown[0]!r}; use {', '.join(GEO_PROVIDERS)}"
+                )
+            values["geo_headers"] = names
+        if (geoip := get("CMP_GEOIP")) is not None:
+            values["geoip"] = geoip
+        if (override := get("CMP_REGION_OVERRIDE")) is not None:
+            values["region_override"] = _bool(override, "CMP_REGION_OVERRIDE")
+        if (age := get("CMP_BANNER_MAX_AGE")) is not None:
+            values["banner_max_age"] = _int(age, "CMP_BANNER_MAX_AGE")
+        if (ttl := get("CMP_SITE_CACHE_SECONDS")) is not None:
+            values["site_cache_seconds"] = float(_int(ttl, "CMP_SITE_CACHE_SECONDS"))
+        return cls(**values)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    def check(self) -> None:
+        if self.production and (self.secret_key == DEV_SECRET or len(self.secret_key) < 32):
+            raise ConfigurationError(
+                "CMP_SECRET_KEY must be set to a random value of at least 32 characters in production "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        if self.geoip not in ("iptocc", "none") and not Path(self.geoip).is_file():
+            raise ConfigurationError(f"CMP_GEOIP={self.geoip!r}: not 'iptocc', 'none' or an existing .mmdb file")
+
+    def prepare(self) -> None:
+        """Create the folder of a local SQLite database (SQLite creates the file, not its folder)."""
+        if self.database_url.startswith("sqlite:///") and self.database_url != "sqlite:///:memory:":
+            Path(self.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+    def flask_config(self) -> dict[str, Any]:
+        return {
+            "CMP_SETTINGS": self,
+            "SECRET_KEY": self.secret_key,
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            "MAX_CONTENT_LENGTH": self.max_body_bytes,
+            "TESTING": self.env == "testing",
+            "JSON_SORT_KEYS": False,
+            "API_TITLE": "Consent management platform",
+            "API_VERSION": "v1",
+            "OPENAPI_VERSION": "3.0.3",
+            "OPENAPI_URL_PREFIX": "/api",
+            "OPENAPI_JSON_PATH": "openapi.json",
+        }

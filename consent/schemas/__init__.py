@@ -1,0 +1,1 @@
+"""marshmallow schemas: the site configuration format and the API's messages."""

@@ -1,0 +1,59 @@
+"""What makes a configuration unpublishable, named by path."""
+
+from dataclasses import replace
+
+from consent.core import siteconfig as sc
+
+from .factories import config, rule
+
+M = sc.ConsentModel
+
+
+def paths(cfg):
+    return {path: message for path, message in sc.problems(cfg)}
+
+
+def test_a_consistent_configuration_has_no_problems():
+    assert sc.problems(config()) == []
+
+
+def test_a_vendor_in_an_unknown_category_is_named():
+    cfg = replace(config(), vendors=(sc.Vendor(key="ga", name="GA", category="stats"),))
+    assert paths(cfg) == {("vendors", 0, "category"): "unknown category 'stats'"}
+
+
+def test_two_rules_claiming_the_same_region_equally_are_refused():
+    cfg = config(rule("world", ("*",)), rule("a", ("EEA",)), rule("b", ("EU",)))
+    assert any("both claim" in message for message in paths(cfg).values())
+
+
+def test_a_country_rule_beside_a_group_rule_is_not_an_overlap():
+    assert sc.problems(config(rule("world", ("*",)), rule("eea", ("EEA",)), rule("fr", ("FR",)))) == []
+
+
+def test_every_configuration_needs_a_rule_for_the_rest_of_the_world():
+    assert ("rules",) in paths(config(rule("eea", ("EEA",))))
+
+
+def test_a_necessary_category_cannot_be_switched_off():
+    cfg = config(rule(model=M.OPT_OUT, defaults={"necessary": False}))
+    assert paths(cfg) == {("rules", 0, "defaults", "necessary"): "a necessary category cannot be off"}
+
+
+def test_implied_consent_contradicts_an_opt_in_rule():
+    assert ("rules", 0, "implied_consent") in paths(config(rule(model=M.OPT_IN, implied_consent=True)))
+
+
+def test_the_default_language_needs_a_banner_text():
+    cfg = replace(config(), site=replace(config().site, default_language="fr"))
+    assert ("site", "default_language") in paths(cfg)
+
+
+def test_duplicate_keys_are_named():
+    base = config()
+    cfg = replace(base, categories=(*base.categories, base.categories[1]))
+    assert paths(cfg) == {("categories", 3): "duplicate 'analytics'"}
+
+
+def test_a_storage_pattern_is_recognised():
+    assert sc.StorageItem(name="_ga_*").is_pattern and not sc.StorageItem(name="_ga").is_pattern
