@@ -260,3 +260,25 @@ def test_a_sites_keys_are_managed_by_its_owner(owner):
     response = owner.post(f"{SITE}/api-keys", json={"role": "auditor", "name": "DPO"})
     assert response.status_code == 201 and response.json["key"].startswith("cmp_")
     assert owner.post(f"{SITE}/api-keys", json={"role": "admin", "name": "me"}).status_code == 422
+
+
+def test_an_api_key_id_beyond_the_database_integer_is_not_found(owner):
+    # found by fuzzing: an id past 2**31 overflowed the database integer (a 500)
+    assert owner.delete(f"{SITE}/api-keys/164994956516979900416").status_code == 404
+    assert owner.delete(f"{SITE}/api-keys/2147483648").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        {"language": "vv-cS2sia5D-9KQu1vR0-aPpc-4gH5-K4JcKc-XRcI8i", "title": "T", "body": "B"},  # longer than 35
+        {"language": "de", "title": "nul \x00 byte", "body": "B"},
+        {"language": "de", "title": "T", "body": "lone \ud800 surrogate"},
+    ],
+)
+def test_text_no_database_can_store_is_a_422_not_a_500(owner, text):
+    # found by fuzzing on PostgreSQL: these reached the database and failed there
+    import json
+
+    response = owner.post(f"{SITE}/texts", data=json.dumps(text), headers={"Content-Type": "application/json"})
+    assert response.status_code == 422

@@ -232,7 +232,7 @@ class ApiKeys(MethodView):
         return {column: getattr(key, column) for column in ApiKeySchema().fields} | {"key": secret}
 
 
-@blp.route("/sites/<site_key>/api-keys/<int:key_id>")
+@blp.route("/sites/<site_key>/api-keys/<int(max=2147483647):key_id>")  # the column is 32-bit
 class ApiKeyResource(MethodView):
     @blp.doc(security=SECURITY, summary="Revoke a key (it stays listed, revoked)")
     @blp.response(204)

@@ -137,7 +137,8 @@ def serve(config: SiteConfig, rule: RegionalRule, region: Region) -> ServedRule:
                 field="first_layer.buttons",
                 configured=tuple(rule.first_layer.buttons),
                 served=Button.REJECT_ALL,
-                message=f"refusing must be as easy as accepting under {floor.law}; 'Reject all' is added to the first layer",
+                message=f"refusing must be as easy as accepting under {floor.law}; "
+                "'Reject all' is added to the first layer",
             )
         at = buttons.index(Button.ACCEPT_ALL) + 1 if Button.ACCEPT_ALL in buttons else 0
         buttons.insert(at, Button.REJECT_ALL)
@@ -184,8 +185,8 @@ def serve(config: SiteConfig, rule: RegionalRule, region: Region) -> ServedRule:
             field="refusal_lifetime_days",
             configured=refusal_days,
             served=floor.min_refusal_days,
-            message=f"a refusal is forgotten after {refusal_days} days; asking again within 6 months pressures visitors "
-            f"into consenting ({floor.law} guidance)",
+            message=f"a refusal is forgotten after {refusal_days} days; asking again within 6 months "
+            f"pressures visitors into consenting ({floor.law} guidance)",
         )
         refusal_days = floor.min_refusal_days
 
@@ -196,7 +197,8 @@ def serve(config: SiteConfig, rule: RegionalRule, region: Region) -> ServedRule:
             field="gpc",
             configured=gpc,
             served=SignalTreatment.OPT_OUT,
-            message=f"Global Privacy Control is a binding opt-out of sale and sharing under {floor.law}; it is honoured",
+            message=f"Global Privacy Control is a binding opt-out of sale and sharing under {floor.law}; "
+            "it is honoured",
         )
         gpc = SignalTreatment.OPT_OUT
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from ..keys import Role
-from .fields import StrictBool
+from .fields import Str, StrictBool
 from .site import (
     BannerTextSchema,
     CategorySchema,
@@ -72,7 +72,7 @@ class VersionSchema(VersionSummarySchema):
 
 
 class PublishInSchema(Schema):
-    note = fields.String(validate=validate.Length(min=1, max=500), metadata={"description": "Why, for the history."})
+    note = Str(validate=validate.Length(min=1, max=500), metadata={"description": "Why, for the history."})
 
 
 class PublishedSchema(Schema):
@@ -82,7 +82,7 @@ class PublishedSchema(Schema):
 
 class ApiKeyInSchema(Schema):
     role = fields.Enum(Role, by_value=True, required=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Str(required=True, validate=validate.Length(min=1, max=200))
 
 
 class ApiKeySchema(Schema):

@@ -9,6 +9,18 @@ from marshmallow import ValidationError, fields, validate
 from ..core import regions
 from ..core.siteconfig import DURATION_PATTERN, KEY_PATTERN, LANGUAGE_PATTERN, STORAGE_NAME_PATTERN
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+class Str(fields.String):
+    """Text, without the NUL characters and unpaired surrogates that JSON can carry but no database stores."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if _UNSTORABLE.search(text):
+            raise ValidationError("Contains a NUL character or an unpaired surrogate.")
+        return text
+
 
 class StrictBool(fields.Boolean):
     """A JSON boolean, nothing else: marshmallow's Boolean also takes "yes", 1 or "off", which hides mistakes
@@ -21,7 +33,7 @@ class StrictBool(fields.Boolean):
 
 
 def Key(**kwargs) -> fields.String:
-    return fields.String(
+    return Str(
         validate=validate.Regexp(KEY_PATTERN, error="Use 1 to 63 lower-case letters, digits, '-' or '_'."),
         metadata={"pattern": KEY_PATTERN.pattern, **kwargs.pop("metadata", {})},
         **kwargs,
@@ -29,14 +41,17 @@ def Key(**kwargs) -> fields.String:
 
 
 def LanguageTag(**kwargs) -> fields.String:
-    return fields.String(
-        validate=validate.Regexp(LANGUAGE_PATTERN, error="Not a BCP 47 language tag such as 'en' or 'pt-BR'."),
+    return Str(
+        validate=[
+            validate.Length(max=35),
+            validate.Regexp(LANGUAGE_PATTERN, error="Not a BCP 47 language tag such as 'en' or 'pt-BR'."),
+        ],
         **kwargs,
     )
 
 
 def Text(max_length: int, **kwargs) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+    return Str(validate=validate.Length(min=1, max=max_length), **kwargs)
 
 
 def LocalizedText(max_length: int = 2000, *, min_languages: int = 0, **kwargs) -> fields.Dict:
@@ -54,7 +69,7 @@ def HttpUrl(**kwargs) -> fields.Url:
 
 
 def Duration(**kwargs) -> fields.String:
-    return fields.String(
+    return Str(
         validate=validate.Regexp(
             DURATION_PATTERN, error="Use 'session', 'persistent' or a number and a unit, as in '13 months'."
         ),
@@ -63,7 +78,7 @@ def Duration(**kwargs) -> fields.String:
 
 
 def StorageName(**kwargs) -> fields.String:
-    return fields.String(
+    return Str(
         validate=validate.Regexp(
             STORAGE_NAME_PATTERN, error="Not a cookie or storage name; '*' matches any run of characters."
         ),
@@ -71,7 +86,7 @@ def StorageName(**kwargs) -> fields.String:
     )
 
 
-class _Documented(fields.String):
+class _Documented(Str):
     """A string field whose OpenAPI description carries a pattern (its validation goes further)."""
 
     pattern: str = ""

@@ -23,6 +23,7 @@ from .fields import (
     RegionCode,
     RegionEntry,
     StorageName,
+    Str,
     StrictBool,
     Text,
 )
@@ -45,7 +46,7 @@ def _enum(enum: type, **kwargs) -> fields.Enum:
 class StorageItemSchema(DocumentSchema):
     name = StorageName(required=True, metadata={"description": "Exact name, or a pattern such as `_ga_*`."})
     type = _enum(sc.StorageType)
-    domain = fields.String(validate=validate.Length(min=1, max=253), allow_none=True)
+    domain = Str(validate=validate.Length(min=1, max=253), allow_none=True)
     duration = Duration(metadata={"example": "13 months"})
     party = _enum(sc.Party)
     purpose = LocalizedText()
@@ -81,20 +82,20 @@ class BannerTextSchema(DocumentSchema):
     language = LanguageTag(required=True)
     title = Text(200, required=True)
     body = Text(4000, required=True)
-    accept_all = fields.String(**_LABEL)
-    reject_all = fields.String(**_LABEL)
-    preferences = fields.String(**_LABEL)
-    save = fields.String(**_LABEL)
-    close = fields.String(**_LABEL)
-    do_not_sell = fields.String(**_LABEL)
-    preferences_title = fields.String(**_LABEL)
-    preferences_body = fields.String(validate=validate.Length(min=1, max=4000), allow_none=True)
-    gpc_honored = fields.String(validate=validate.Length(min=1, max=1000), allow_none=True)
+    accept_all = Str(**_LABEL)
+    reject_all = Str(**_LABEL)
+    preferences = Str(**_LABEL)
+    save = Str(**_LABEL)
+    close = Str(**_LABEL)
+    do_not_sell = Str(**_LABEL)
+    preferences_title = Str(**_LABEL)
+    preferences_body = Str(validate=validate.Length(min=1, max=4000), allow_none=True)
+    gpc_honored = Str(validate=validate.Length(min=1, max=1000), allow_none=True)
     privacy_policy_url = HttpUrl(allow_none=True)
     cookie_policy_url = HttpUrl(allow_none=True)
     variants = fields.Dict(
         keys=Key(),
-        values=fields.Dict(keys=fields.String(validate=validate.OneOf(sc.TEXT_FIELDS)), values=Text(4000)),
+        values=fields.Dict(keys=Str(validate=validate.OneOf(sc.TEXT_FIELDS)), values=Text(4000)),
         validate=validate.Length(max=20),
         metadata={"description": "Named sets of overrides a regional rule selects with `text_variant`."},
     )
@@ -114,7 +115,7 @@ class FirstLayerSchema(DocumentSchema):
 
 class RegionalRuleSchema(DocumentSchema):
     key = Key(required=True)
-    name = fields.String(validate=validate.Length(min=1, max=200), allow_none=True)
+    name = Str(validate=validate.Length(min=1, max=200), allow_none=True)
     regions = fields.List(RegionEntry(), required=True, validate=validate.Length(min=1, max=300))
     model = _enum(sc.ConsentModel, required=True)
     first_layer = fields.Nested(FirstLayerSchema, required=True)
