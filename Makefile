@@ -18,6 +18,7 @@ test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 openapi: $(VENV)/.installed
+	mkdir -p docs/api
 	$(FLASK) cmp openapi -o docs/api/openapi.json
 
 bench: $(VENV)/.installed-dev

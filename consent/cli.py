@@ -17,11 +17,12 @@ from flask import current_app
 from flask.cli import with_appcontext
 from marshmallow import ValidationError
 from sqlalchemy import select
+from werkzeug.serving import run_simple
 
 from . import keys, publishing
 from .core import compliance
 from .extensions import db
-from .models import Site
+from .models import ApiKey, DomainTaken, Site
 from .schemas.site import SiteConfigSchema, build, document
 
 
@@ -53,6 +54,16 @@ def _print_warnings(warnings) -> None:
         click.echo(f"  warning [{w.code}] rule {w.rule!r}, {', '.join(w.regions)} ({w.law}): {w.message}")
 
 
+def _summarize_warnings(warnings, path: Path) -> None:
+    regions_by_code: dict[str, list[str]] = {}
+    for w in warnings:
+        regions_by_code.setdefault(w.code, []).extend(r for r in w.regions if r not in regions_by_code.get(w.code, []))
+    for code, where in regions_by_code.items():
+        click.echo(f"  compliance warning {code}: {', '.join(where)}")
+    if warnings:
+        click.echo(f"  (details: flask --app consent cmp check {path})")
+
+
 @cmp.command("load")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--publish/--no-publish", default=True, show_default=True, help="Publish after loading.")
@@ -65,7 +76,10 @@ def load(files: tuple[Path, ...], publish: bool) -> None:
         if site is None:
             site = Site()
             db.session.add(site)
-        site.replace_draft(config)
+        try:
+            site.replace_draft(config)
+        except DomainTaken as taken:
+            raise click.ClickException(f"{path}: {taken}") from None
         db.session.flush()
         message = "draft saved"
         if publish:
@@ -76,7 +90,7 @@ def load(files: tuple[Path, ...], publish: bool) -> None:
         db.session.commit()
         current_app.extensions["cmp.live"].forget(site.key)
         click.echo(f"{config.site.key}: {message}")
-        _print_warnings(compliance.check(config))
+        _summarize_warnings(compliance.check(config), path)
 
 
 @cmp.command("export")
@@ -140,6 +154,34 @@ def create_key(site_key: str | None, role: str, name: str) -> None:
     click.echo(secret)
 
 
+@cmp.command("list-keys")
+@click.option("--site", "site_key", help="Only this site's keys (default: every key, the operator's included).")
+@with_appcontext
+def list_keys(site_key: str | None) -> None:
+    """List API keys by prefix, role and state (their secrets are never stored)."""
+    query = select(ApiKey).order_by(ApiKey.id)
+    if site_key:
+        query = query.join(Site).where(Site.key == site_key)
+    for key in db.session.scalars(query):
+        state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+        site = key.site.key if key.site else "(every site)"
+        click.echo(f"{key.prefix}…  {key.role:8} {site:20} {state:18} {key.name}")
+
+
+@cmp.command("revoke-key")
+@click.argument("prefix")
+@with_appcontext
+def revoke_key(prefix: str) -> None:
+    """Revoke the key whose secret starts with PREFIX (as `list-keys` shows it)."""
+    matches = db.session.scalars(select(ApiKey).where(ApiKey.prefix.startswith(prefix[:12]))).all()
+    matches = [key for key in matches if prefix.startswith(key.prefix) or key.prefix.startswith(prefix)]
+    if len(matches) != 1:
+        raise click.ClickException(f"{len(matches)} keys start with {prefix!r}: give one exactly")
+    keys.revoke(matches[0])
+    db.session.commit()
+    click.echo(f"revoked {matches[0].prefix}… ({matches[0].role}, {matches[0].name})")
+
+
 @cmp.command("openapi")
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout)."
@@ -161,9 +203,13 @@ def openapi(output: Path | None) -> None:
 def serve(host: str, port: int) -> None:
     """Serve locally (development server) and print what a newcomer should open."""
     base = f"http://{host}:{port}"
-    click.echo(f"\nConsent management platform on {base}\n")
-    click.echo(f"  Landing page with every example site:  {base}/")
+    lines = [("Landing page, every example site", f"{base}/")]
     for site in db.session.scalars(select(Site).order_by(Site.key)):
-        click.echo(f"  {site.name + ' banner (EEA visitor):':40}{base}/api/v1/banner/{site.key}?region=FR")
-    click.echo(f"  {'API reference (OpenAPI):':40}{base}/api/openapi.json\n")
-    current_app.run(host=host, port=port, use_reloader=False)
+        lines.append((f"{site.name}, banner for an EEA visitor", f"{base}/api/v1/banner/{site.key}?region=FR"))
+    lines.append(("API reference (OpenAPI)", f"{base}/api/openapi.json"))
+    width = max(len(label) for label, _ in lines) + 2
+    click.echo(f"\nConsent management platform on {base} (Ctrl+C stops it)\n")
+    for label, url in lines:
+        click.echo(f"  {label + ':':{width}}{url}")
+    click.echo()
+    run_simple(host, port, current_app._get_current_object(), threaded=True)

@@ -38,6 +38,13 @@ def _int(value: str, name: str) -> int:
         raise ConfigurationError(f"{name}={value!r}: use a whole number") from None
 
 
+def _float(value: str, name: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise ConfigurationError(f"{name}={value!r}: use a number of seconds") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     env: str = "development"
@@ -80,7 +87,9 @@ class Settings:
         if (age := get("CMP_BANNER_MAX_AGE")) is not None:
             values["banner_max_age"] = _int(age, "CMP_BANNER_MAX_AGE")
         if (ttl := get("CMP_SITE_CACHE_SECONDS")) is not None:
-            values["site_cache_seconds"] = float(_int(ttl, "CMP_SITE_CACHE_SECONDS"))
+            values["site_cache_seconds"] = _float(ttl, "CMP_SITE_CACHE_SECONDS")
+        if (limit := get("CMP_MAX_BODY_BYTES")) is not None:
+            values["max_body_bytes"] = _int(limit, "CMP_MAX_BODY_BYTES")
         return cls(**values)
 
     @property
@@ -109,7 +118,6 @@ class Settings:
             "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
             "MAX_CONTENT_LENGTH": self.max_body_bytes,
             "TESTING": self.env == "testing",
-            "JSON_SORT_KEYS": False,
             "API_TITLE": "Consent management platform",
             "API_VERSION": "v1",
             "OPENAPI_VERSION": "3.0.3",

@@ -58,6 +58,7 @@ class LiveSites:
     def __init__(self, ttl: float):
         self.ttl = ttl
         self._sites: dict[str, LiveSite] = {}
+        self._absent: dict[str, float] = {}  # keys with no live version, and when that was checked
         self._lock = threading.Lock()
 
     def get(self, key: str) -> LiveSite | None:
@@ -66,6 +67,8 @@ class LiveSites:
         entry = self._sites.get(key)
         if entry is not None and now - entry.checked_at < self.ttl:
             return entry
+        if entry is None and now - self._absent.get(key, -self.ttl) < self.ttl:
+            return None  # asked again for an unknown site: do not query the database for every such request
         try:
             live = db.session.execute(
                 select(PublishedVersion.id, PublishedVersion.hash)
@@ -76,7 +79,11 @@ class LiveSites:
                 .limit(1)
             ).first()
             if live is None:
-                self._sites.pop(key, None)
+                with self._lock:
+                    self._sites.pop(key, None)
+                    if len(self._absent) > 10_000:
+                        self._absent.clear()
+                    self._absent[key] = now
                 return None
             if entry is None or entry.version != live.hash:
                 text = db.session.scalar(select(PublishedVersion.document).where(PublishedVersion.id == live.id))
@@ -95,6 +102,7 @@ class LiveSites:
 
     def forget(self, key: str) -> None:
         self._sites.pop(key, None)
+        self._absent.pop(key, None)
 
 
 def _short_hash(body: bytes) -> str:

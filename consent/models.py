@@ -21,6 +21,8 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     inspect,
+    select,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -47,6 +49,14 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
+
+
+class DomainTaken(ValueError):
+    """Another site already serves some of these domains (a domain belongs to one site)."""
+
+    def __init__(self, conflicts: dict[int, str]):
+        self.conflicts = conflicts  # position in the site's domain list -> the other site's key
+        super().__init__("; ".join(f"domain {i} is already used by site {key!r}" for i, key in conflicts.items()))
 
 
 def _ordered(target: str, **kwargs: Any):
@@ -94,7 +104,20 @@ class Site(db.Model):
         self.sells_or_shares = value.sells_or_shares
         self.allow_region_override = value.allow_region_override
         if [d.domain for d in self.domains] != list(value.domains):
+            self._check_domains_free(value.domains)
             _replace(self, "domains", [SiteDomain(domain=d, position=i) for i, d in enumerate(value.domains)])
+
+    def _check_domains_free(self, domains: tuple[str, ...]) -> None:
+        with db.session.no_autoflush:
+            taken = dict(
+                db.session.execute(
+                    select(SiteDomain.domain, Site.key)
+                    .join(Site, Site.id == SiteDomain.site_id)
+                    .where(SiteDomain.domain.in_(domains), Site.id != self.id if self.id else true())
+                ).all()
+            )
+        if taken:
+            raise DomainTaken({i: taken[d] for i, d in enumerate(domains) if d in taken})
 
     def draft(self) -> sc.SiteConfig:
         """The configuration being edited, as a core value."""

@@ -166,6 +166,28 @@ def test_the_region_override_is_refused_in_production(database_url):
     assert response.json["errors"]["query"]["region"] == ["the region override is disabled"]
 
 
+def test_a_site_may_allow_the_region_override_in_production(database_url, tmp_path):
+    from consent import create_app
+
+    app = create_app(Settings(env="production", database_url=database_url, secret_key="s" * 40))
+    load_examples(app, [QUADIENT_FILE])
+    republish(
+        app,
+        tmp_path,
+        "quadient",
+        lambda text: text.replace("allow_region_override: false", "allow_region_override: true"),
+    )
+    response = app.test_client().get(f"{QUADIENT}?region=US-CA")
+    assert response.status_code == 200 and response.json["rule"]["key"] == "california"
+
+
+def test_the_landing_page_is_not_served_in_production(database_url):
+    from consent import create_app
+
+    app = create_app(Settings(env="production", database_url=database_url, secret_key="s" * 40))
+    assert app.test_client().get("/").status_code == 404
+
+
 def test_an_unknown_or_unpublished_site_is_404(client, quadient):
     assert client.get("/api/v1/banner/nobody").status_code == 404
 
@@ -180,3 +202,23 @@ def test_a_new_publication_is_served_at_once_by_this_process(app, client, quadie
     )
     after = banner(client, "?region=DE").json
     assert after["version"] != before and after["texts"]["title"] == "Your cookie choices"
+
+
+def test_the_operators_explicit_refusal_wins_over_a_sites_permission(database_url, tmp_path):
+    app = make_app(database_url, region_override=False)
+    load_examples(app, [QUADIENT_FILE])
+    republish(
+        app, tmp_path, "quadient", lambda t: t.replace("allow_region_override: false", "allow_region_override: true")
+    )
+    assert app.test_client().get(f"{QUADIENT}?region=US-CA").status_code == 400
+
+
+def test_unknown_sites_are_remembered_briefly(app, client, quadient, monkeypatch):
+    assert client.get("/api/v1/banner/nobody").status_code == 404
+    from consent import live
+
+    def no_database(*args, **kwargs):
+        raise AssertionError("the database was asked again")
+
+    monkeypatch.setattr(live.db.session, "execute", no_database)
+    assert client.get("/api/v1/banner/nobody").status_code == 404

@@ -84,3 +84,23 @@ def test_keys_are_printed_once(app):
     assert result.exit_code == 0 and result.output.startswith("cmp_")
     assert run(app, "create-key", "--site", "nobody").exit_code == 1
     assert run(app, "create-key", "--role", "owner").exit_code == 1  # an owner key needs a site
+
+
+def test_the_operator_lists_and_revokes_keys(app):
+    run(app, "load", QUADIENT)
+    admin = run(app, "create-key", "--role", "admin", "--name", "ops").output.strip()
+    run(app, "create-key", "--site", "quadient", "--name", "web team")
+    listing = run(app, "list-keys").output
+    assert admin[:12] in listing and "web team" in listing and admin not in listing
+    assert "revoked" in run(app, "revoke-key", admin[:12]).output
+    assert "revoked" in run(app, "list-keys").output
+    assert app.test_client().get("/api/v1/sites", headers={"Authorization": f"Bearer {admin}"}).status_code == 401
+    assert run(app, "revoke-key", "cmp_").exit_code == 1  # ambiguous
+
+
+def test_a_domain_of_another_site_is_refused_by_load(app, tmp_path):
+    run(app, "load", QUADIENT)
+    copy = tmp_path / "copy.yaml"
+    copy.write_text(QUADIENT.read_text().replace("key: quadient", "key: quadient-copy"))
+    result = run(app, "load", copy)
+    assert result.exit_code == 1 and "already used by site 'quadient'" in result.output

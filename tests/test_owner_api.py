@@ -282,3 +282,62 @@ def test_text_no_database_can_store_is_a_422_not_a_500(owner, text):
 
     response = owner.post(f"{SITE}/texts", data=json.dumps(text), headers={"Content-Type": "application/json"})
     assert response.status_code == 422
+
+
+# --- found while documenting ----------------------------------------------------------------------------------
+
+
+def test_a_nested_object_in_a_patch_is_validated_whole(owner):
+    # a partial first_layer used to pass validation and fail later (a 500)
+    response = owner.patch(f"{SITE}/rules/california", json={"first_layer": {"links": ["privacy_policy"]}})
+    assert response.status_code == 422 and "buttons" in response.json["errors"]["json"]["first_layer"]
+    cookie_without_name = {"cookies": [{"duration": "1 year"}]}
+    response = owner.patch(f"{SITE}/vendors/google-analytics", json=cookie_without_name)
+    assert response.status_code == 422 and "name" in response.json["errors"]["json"]["cookies"]["0"]
+
+
+def test_a_body_that_is_not_json_is_refused_not_ignored(owner):
+    response = owner.patch(
+        f"{SITE}/rules/california",
+        data="consent_lifetime_days=1",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 415
+    assert owner.get(f"{SITE}/rules/california").json["consent_lifetime_days"] == 365
+
+
+def test_a_domain_belongs_to_one_site(app, admin, owner):
+    response = admin.post("/api/v1/sites", json={**NEW_SITE, "domains": ["bakery.example", "www.quadient.com"]})
+    assert response.status_code == 409
+    assert response.json["errors"]["json"] == {"domains": {"1": ["already used by site 'quadient'"]}}
+    config = owner.get(f"{SITE}/config").json
+    admin.post("/api/v1/sites", json=NEW_SITE)
+    config["site"]["domains"].append("bakery.example")
+    response = owner.put(f"{SITE}/config", json=config)
+    assert response.status_code == 409 and "site" in response.json["errors"]["json"]
+
+
+def test_default_region_is_always_in_the_sites_state(owner):
+    assert owner.get(SITE).json["default_region"] is None
+
+
+def test_another_sites_key_cannot_tell_which_sites_exist(quadient, owner_of):
+    assert owner_of("quadient").get("/api/v1/sites/no-such-site").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "variants, field",
+    [
+        ({"us": {"privacy_policy_url": "not a url"}}, "privacy_policy_url"),
+        ({"us": {"title": "x" * 201}}, "title"),
+        ({"us": {"colour": "red"}}, "colour"),
+    ],
+)
+def test_text_variants_follow_the_texts_own_rules(owner, variants, field):
+    response = owner.patch(f"{SITE}/texts/en", json={"variants": variants})
+    assert response.status_code == 422
+    assert field in response.json["errors"]["json"]["variants"]["us"]["value"]
+
+
+def test_an_empty_text_variant_is_refused(owner):
+    assert owner.patch(f"{SITE}/texts/en", json={"variants": {"us": {}}}).status_code == 422

@@ -1,7 +1,8 @@
 """Who is calling the owner API, and which site they may read or change.
 
 A key sent as ``Authorization: Bearer cmp_...`` acts on its own site only (owner: read and write; auditor:
-read); the operator's admin key acts on every site. Another site's key gets 403, whatever it asks.
+read); the operator's admin key acts on every site. Another site's key gets 403, whatever it asks, and
+whether or not that site exists.
 """
 
 from __future__ import annotations
@@ -51,8 +52,8 @@ def site_for(site_key: str, *, write: bool = False) -> Site:
     if write and not keys.Role(key.role).can_write:
         abort(403, message="This API key is read-only (auditor).")
     site = db.session.scalar(select(Site).where(Site.key == site_key))
+    if key.role != keys.Role.ADMIN and (site is None or key.site_id != site.id):
+        abort(403, message="This API key belongs to another site.")  # whether that site exists or not
     if site is None:
         abort(404, message=f"No site {site_key!r}.")
-    if key.role != keys.Role.ADMIN and key.site_id != site.id:
-        abort(403, message="This API key belongs to another site.")
     return site

@@ -55,10 +55,10 @@ class Banner(MethodView):
 
         override = None
         if (code := request.args.get("region")) is not None:
-            allowed = settings.region_override
+            allowed = settings.region_override  # the operator's explicit setting wins over a site's
             if allowed is None:
-                allowed = not settings.production
-            if not (allowed or config.site.allow_region_override):
+                allowed = not settings.production or config.site.allow_region_override
+            if not allowed:
                 abort(400, errors={"query": {"region": ["the region override is disabled"]}})
             try:
                 override = Region.parse(code)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
+from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, ValidationError
@@ -21,7 +21,7 @@ from sqlalchemy import select
 from .. import keys, publishing
 from ..core import compliance, siteconfig
 from ..extensions import db
-from ..models import ApiKey, BannerText, Category, RegionalRule, Site, Vendor
+from ..models import ApiKey, BannerText, Category, DomainTaken, RegionalRule, Site, Vendor
 from ..schemas import site as doc
 from ..schemas.api import (
     ApiKeyCreatedSchema,
@@ -44,13 +44,37 @@ blp = Blueprint(
 )
 
 
+def top_level_patch(schema: type[Schema], exclude: str) -> Schema:
+    """A schema for PATCH: each top-level field may be left out, but a nested object sent is sent whole."""
+    fields = tuple(name for name in schema().fields if name != exclude)
+    return schema(partial=fields, exclude=(exclude,))
+
+
+@blp.before_request
+def _json_bodies_only() -> None:
+    """A body that is not JSON would be read as no body at all; say so instead of silently changing nothing."""
+    if request.content_length and not request.is_json:
+        abort(415, message="Send the request body as JSON (Content-Type: application/json).")
+
+
+def _assign_site(site: Site, value, *path: str) -> None:
+    """Set a site's settings; a domain another site serves is a 409 naming it."""
+    try:
+        site.assign(value)
+    except DomainTaken as taken:
+        errors = {"domains": {i: [f"already used by site {key!r}"] for i, key in taken.conflicts.items()}}
+        for part in reversed(path):
+            errors = {part: errors}
+        abort(409, errors={"json": errors}, message="A domain belongs to one site only.")
+
+
 def _unprocessable(error: ValidationError) -> None:
     abort(422, errors={"json": error.messages}, message="The configuration is not valid; see 'errors'.")
 
 
-def _commit_and_forget(site: Site) -> None:
+def _commit_publication(site: Site) -> None:
     db.session.commit()
-    current_app.extensions["cmp.live"].forget(site.key)
+    current_app.extensions["cmp.live"].forget(site.key)  # this process serves the new version at once
 
 
 # --- sites -----------------------------------------------------------------------------------------------------
@@ -59,7 +83,7 @@ def _commit_and_forget(site: Site) -> None:
 def site_state(site: Site) -> dict[str, Any]:
     live = publishing.live_version(site)
     return {
-        **doc.SiteSchema().dump(site.to_value()),
+        **dataclasses.asdict(site.to_value()),
         "live_version": live.hash if live else None,
         "live_version_number": live.number if live else None,
         "draft_changed": live is None or publishing.draft_hash(site) != live.hash,
@@ -86,7 +110,7 @@ class Sites(MethodView):
         if db.session.scalar(select(Site.id).where(Site.key == value.key)) is not None:
             abort(409, errors={"json": {"key": [f"a site {value.key!r} already exists"]}}, message="Site exists.")
         site = Site()
-        site.assign(value)
+        _assign_site(site, value)
         db.session.add(site)
         db.session.commit()
         return site_state(site)
@@ -100,14 +124,14 @@ class SiteResource(MethodView):
         return site_state(site_for(site_key))
 
     @blp.doc(security=SECURITY, summary="Change a site's settings (the key cannot change)")
-    @blp.arguments(doc.SiteSchema(partial=True, exclude=("key",)))
+    @blp.arguments(top_level_patch(doc.SiteSchema, exclude="key"))
     @blp.response(200, SiteStateSchema)
     def patch(self, data, site_key):
         site = site_for(site_key, write=True)
         schema = doc.SiteSchema()
         merged = {**schema.load(schema.dump(site.to_value())), **data}
-        site.assign(doc.build_site(merged))
-        _commit_and_forget(site)
+        _assign_site(site, doc.build_site(merged))
+        db.session.commit()
         return site_state(site)
 
 
@@ -126,8 +150,9 @@ class SiteConfigResource(MethodView):
         config = doc.build(data)
         if config.site.key != site.key:
             abort(422, errors={"json": {"site": {"key": ["the site key cannot change"]}}})
+        _assign_site(site, config.site, "site")
         site.replace_draft(config)
-        _commit_and_forget(site)
+        db.session.commit()
         return site.draft()
 
 
@@ -145,7 +170,7 @@ class Compliance(MethodView):
         try:
             doc.raise_problems(siteconfig.problems(config))
         except ValidationError as error:
-            _unprocessable(error)
+            abort(422, errors={"draft": error.messages}, message="The draft is not consistent; see 'errors'.")
         return [publishing.warning_json(w) for w in compliance.check(config)]
 
 
@@ -189,7 +214,7 @@ class Versions(MethodView):
             result = publishing.publish(site, api_key=current_key(), note=data.get("note"))
         except ValidationError as error:
             _unprocessable(error)
-        _commit_and_forget(site)
+        _commit_publication(site)
         summary = version_summary(result.version, publishing.publications_of(result.version), result.version.hash)
         body = {"went_live": result.went_live, "version": summary}
         return body, 201 if result.went_live else 200
@@ -293,12 +318,12 @@ def _problem_key(problem: siteconfig.Problem) -> tuple:
     return (path[0], message)
 
 
-def register(collection: Collection, noun: str) -> None:
+def register(collection: Collection, noun: str, plural: str) -> None:
     schema = collection.schema()
-    patch_schema = collection.schema(partial=True, exclude=(collection.key,))
+    patch_schema = top_level_patch(collection.schema, exclude=collection.key)
 
     class Items(MethodView):
-        @blp.doc(security=SECURITY, summary=f"The draft's {noun}s, in order")
+        @blp.doc(security=SECURITY, summary=f"The draft's {plural}, in order")
         @blp.response(200, collection.schema(many=True))
         def get(self, site_key):
             return [row.to_value() for row in collection.rows(site_for(site_key))]
@@ -315,7 +340,7 @@ def register(collection: Collection, noun: str) -> None:
             items = [row.to_value() for row in collection.rows(site)] + [value]
             collection.check(site, items, len(items) - 1)
             collection.rows(site).append(collection.new_row(site, value, len(items) - 1))
-            _commit_and_forget(site)
+            db.session.commit()
             return value
 
     class Item(MethodView):
@@ -336,7 +361,7 @@ def register(collection: Collection, noun: str) -> None:
             items = [value if i == index else r.to_value() for i, r in enumerate(rows)]
             collection.check(site, items, index)
             collection.update_row(site, row, value)
-            _commit_and_forget(site)
+            db.session.commit()
             return value
 
         @blp.doc(security=SECURITY, summary=f"Remove a {noun} from the draft")
@@ -347,7 +372,7 @@ def register(collection: Collection, noun: str) -> None:
             rows = collection.rows(site)
             collection.check(site, [r.to_value() for r in rows if r is not row], None)
             rows.remove(row)
-            _commit_and_forget(site)
+            db.session.commit()
 
     blp.route(f"/sites/<site_key>/{collection.name}", endpoint=collection.name)(Items)
     blp.route(f"/sites/<site_key>/{collection.name}/<item_key>", endpoint=f"{collection.name}_item")(Item)
@@ -368,6 +393,7 @@ register(
         update_row=lambda site, row, value: row.assign(value),
     ),
     "category",
+    "categories",
 )
 register(
     Collection(
@@ -380,6 +406,7 @@ register(
         update_row=lambda site, row, value: row.assign(value, _categories_by_key(site)),
     ),
     "vendor",
+    "vendors",
 )
 register(
     Collection(
@@ -392,6 +419,7 @@ register(
         update_row=lambda site, row, value: row.assign(value),
     ),
     "banner text",
+    "banner texts",
 )
 register(
     Collection(
@@ -404,4 +432,5 @@ register(
         update_row=lambda site, row, value: row.assign(value),
     ),
     "regional rule",
+    "regional rules",
 )

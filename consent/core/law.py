@@ -49,7 +49,9 @@ GDPR = LegalFloor(
     min_refusal_days=SIX_MONTHS,
 )
 UK_GDPR = replace(GDPR, law="UK GDPR and PECR")
-SWISS_FADP = LegalFloor(law="Swiss FADP", model=ConsentModel.OPT_OUT, opt_in_purposes=frozenset({Purpose.MARKETING}))
+SWISS_FADP = LegalFloor(  # advertising, and social widgets that track for it, need an opt-in
+    law="Swiss FADP", model=ConsentModel.OPT_OUT, opt_in_purposes=frozenset({Purpose.MARKETING, Purpose.SOCIAL})
+)
 LGPD = LegalFloor(law="Brazil LGPD (ANPD cookie guide)", **_OPT_IN)
 QUEBEC_LAW_25 = LegalFloor(law="Quebec Law 25", **_OPT_IN)
 US_STATE_GPC = LegalFloor(law="US state privacy law with a universal opt-out", gpc_binding=True, sale_opt_out=True)

@@ -290,7 +290,7 @@ def _duplicates(path: tuple[str, ...], keys: list[str]) -> list[Problem]:
 
 def _overlapping_rules(rules: tuple[RegionalRule, ...]) -> list[Problem]:
     """Two rules that name the same region equally specifically leave the choice undefined."""
-    probes: set[regions.Region] = set()
+    probes: set[regions.Region] = {regions.Region(None)}  # a visitor no rule names: who gets them?
     for rule in rules:
         for entry in rule.regions:
             for code in regions.members(entry):
@@ -312,10 +312,11 @@ def _overlapping_rules(rules: tuple[RegionalRule, ...]) -> list[Problem]:
                 pair = (rules[winners[0]].key, rules[winners[1]].key)
                 if pair not in reported:
                     reported.add(pair)
+                    where = "every region no other rule names ('*')" if probe.country is None else str(probe)
                     found.append(
                         (
                             ("rules", winners[1], "regions"),
-                            f"rules {pair[0]!r} and {pair[1]!r} both claim {probe} equally specifically",
+                            f"rules {pair[0]!r} and {pair[1]!r} both claim {where} equally specifically",
                         )
                     )
     return found

@@ -78,8 +78,9 @@ class CategorySchema(DocumentSchema):
 _LABEL = dict(validate=validate.Length(min=1, max=200), allow_none=True)
 
 
-class BannerTextSchema(DocumentSchema):
-    language = LanguageTag(required=True)
+class BannerWordsSchema(DocumentSchema):
+    """The words of a banner, shared by a text and the variants that override some of them."""
+
     title = Text(200, required=True)
     body = Text(4000, required=True)
     accept_all = Str(**_LABEL)
@@ -93,11 +94,18 @@ class BannerTextSchema(DocumentSchema):
     gpc_honored = Str(validate=validate.Length(min=1, max=1000), allow_none=True)
     privacy_policy_url = HttpUrl(allow_none=True)
     cookie_policy_url = HttpUrl(allow_none=True)
+
+
+class BannerTextSchema(BannerWordsSchema):
+    language = LanguageTag(required=True)
     variants = fields.Dict(
         keys=Key(),
-        values=fields.Dict(keys=Str(validate=validate.OneOf(sc.TEXT_FIELDS)), values=Text(4000)),
+        values=fields.Nested(BannerWordsSchema(partial=True), validate=validate.Length(min=1)),
         validate=validate.Length(max=20),
-        metadata={"description": "Named sets of overrides a regional rule selects with `text_variant`."},
+        metadata={
+            "description": "Named sets of overrides a regional rule selects with `text_variant`; a variant "
+            "named after a consent model (`opt_in`, `opt_out`) is shown where the law raises a rule to it."
+        },
     )
 
 

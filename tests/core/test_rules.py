@@ -1,5 +1,7 @@
 """The rule served to a visitor: the owner's rule, raised to the law of the visitor's region."""
 
+from dataclasses import replace
+
 from consent.core import rules
 from consent.core import siteconfig as sc
 from consent.core.regions import Region
@@ -148,3 +150,10 @@ def test_the_owners_opt_in_wording_is_shown_where_the_law_raises_the_rule():
 def test_without_opt_in_wording_the_owner_is_told_to_add_it():
     (weak,) = [a for a in served(config(rule(model=M.NOTICE)), "FR").adjustments if a.code == "model_too_weak"]
     assert "variant named 'opt_in'" in weak.message
+
+
+def test_switzerland_needs_an_opt_in_for_social_widgets_too():
+    cfg = config(rule("world", ("*",), M.OPT_OUT))
+    social = sc.Category(key="social", purpose=sc.Purpose.SOCIAL, name={"en": "Social"})
+    cfg = replace(cfg, categories=(*cfg.categories, social))
+    assert served(cfg, "CH").defaults["social"] is False

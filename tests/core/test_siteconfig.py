@@ -57,3 +57,9 @@ def test_duplicate_keys_are_named():
 
 def test_a_storage_pattern_is_recognised():
     assert sc.StorageItem(name="_ga_*").is_pattern and not sc.StorageItem(name="_ga").is_pattern
+
+
+def test_two_rules_for_everywhere_are_refused():
+    # found while documenting: the first '*' rule silently won
+    cfg = config(rule("world", ("*",)), rule("also-world", ("*",), M.NOTICE))
+    assert any("both claim every region no other rule names" in message for message in paths(cfg).values())
