@@ -40,11 +40,16 @@ def register_proxy_trust(app: Flask, settings: Settings) -> None:
 
 def register_extensions(app: Flask, settings: Settings) -> None:
     from .api.auth import SECURITY_SCHEME
-    from .extensions import api, db, migrate
+    from .extensions import api, db, limiter, migrate
     from .geo import Locator
+    from .keyring import KeyRing
     from .live import LiveSites
+    from .logbook import Sequencer
 
     db.init_app(app)
+    app.config["RATELIMIT_STORAGE_URI"] = settings.redis_url or "memory://"
+    app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = bool(settings.redis_url)  # Redis down: per process
+    limiter.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)
     app.config["API_SPEC_OPTIONS"] = {
         "info": {"description": "Owner and public API of the consent management platform."},
@@ -53,15 +58,21 @@ def register_extensions(app: Flask, settings: Settings) -> None:
     api.init_app(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name)})
     app.extensions["cmp.live"] = LiveSites(ttl=settings.site_cache_seconds)
     app.extensions["cmp.locator"] = Locator(settings.geo_headers, settings.geoip)
+    app.extensions["cmp.keys"] = KeyRing(settings)
+    if settings.checkpoint_seconds > 0:
+        sequencer = Sequencer(app, settings.checkpoint_seconds)
+        app.before_request(sequencer.ensure_running)
 
 
 def register_blueprints(app: Flask) -> None:
-    from .api import banner, owner
+    from .api import banner, decisions, owner
     from .extensions import api
     from .web import pages
 
     api.register_blueprint(owner.blp)
     api.register_blueprint(banner.blp)
+    api.register_blueprint(decisions.blp)
+    api.register_blueprint(decisions.keys_blp)
     app.register_blueprint(pages.bp)
 
 

@@ -8,7 +8,9 @@ keep their configuration in version control: ``load`` is idempotent (an unchange
 from __future__ import annotations
 
 import json
+import os
 import sys
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import click
@@ -19,10 +21,11 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from werkzeug.serving import run_simple
 
-from . import keys, publishing
+from . import keys, logbook, publishing
 from .core import compliance
+from .core.signing import SigningKey
 from .extensions import db
-from .models import ApiKey, DomainTaken, Site
+from .models import ApiKey, DomainTaken, Site, utcnow
 from .schemas.site import SiteConfigSchema, build, document
 
 
@@ -180,6 +183,118 @@ def revoke_key(prefix: str) -> None:
     keys.revoke(matches[0])
     db.session.commit()
     click.echo(f"revoked {matches[0].prefix}… ({matches[0].role}, {matches[0].name})")
+
+
+def _site(site_key: str) -> Site:
+    site = db.session.scalar(select(Site).where(Site.key == site_key))
+    if site is None:
+        raise click.ClickException(f"no site {site_key!r}")
+    return site
+
+
+@cmp.command("generate-key")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def generate_key(output: Path) -> None:
+    """Write a new Ed25519 signing key (PKCS#8 PEM, readable by its owner only) for CMP_SIGNING_KEY."""
+    if output.exists():
+        raise click.ClickException(f"{output} exists: a signing key is never overwritten")
+    descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(SigningKey.generate("unnamed").pem())  # the name comes from CMP_LOG_NAME when it signs
+    click.echo(f"wrote {output}; set CMP_SIGNING_KEY={output.resolve()}")
+
+
+@cmp.command("checkpoint")
+@click.argument("site_key", required=False)
+@click.option("--force", is_flag=True, help="Sign a checkpoint even with nothing new (after rotating the key).")
+@with_appcontext
+def checkpoint(site_key: str | None, force: bool) -> None:
+    """Give queued records their log positions and sign checkpoints (every site, or one)."""
+    keyring = current_app.extensions["cmp.keys"]
+    sites = [_site(site_key)] if site_key else db.session.scalars(select(Site).order_by(Site.key)).all()
+    for site in sites:
+        signed = logbook.sequence(site, keyring.current, keyring.name, force=force)
+        if signed is not None:
+            click.echo(f"{site.key}: checkpoint of size {signed.tree_size}, root {signed.root_hash[:16]}...")
+        elif site_key:
+            click.echo(f"{site.key}: nothing new to sequence")
+
+
+@cmp.command("verify")
+@click.argument("site_key")
+@click.option("--since", type=click.DateTime(), help="Re-hash only records from this UTC time on.")
+@click.option("--until", type=click.DateTime(), help="Re-hash only records before this UTC time.")
+@click.option("--jobs", type=click.IntRange(min=1), help="Worker processes for a large log (default: one per CPU).")
+@with_appcontext
+def verify(site_key: str, since, until, jobs: int | None) -> None:
+    """Check a site's consent log against its signed checkpoints; exit status 1 if anything is broken."""
+    keyring = current_app.extensions["cmp.keys"]
+    result = logbook.verify_site(
+        _site(site_key),
+        keyring.public_keys(),
+        keyring.name,
+        since=since.replace(tzinfo=UTC) if since else None,
+        until=until.replace(tzinfo=UTC) if until else None,
+        jobs=jobs,
+    )
+    contents, tree = result.report.contents, result.report.tree
+    click.echo(
+        f"{site_key}: {contents.positions} log positions, {contents.records_checked} records re-hashed, "
+        f"{contents.purged} purged, {len(tree.checkpoints)} checkpoints"
+    )
+    if contents.first and contents.last:
+        click.echo(f"  first record checked: {contents.first[0]} {contents.first[1]}")
+        click.echo(f"  last record checked:  {contents.last[0]} {contents.last[1]}")
+    click.echo(
+        f"  covered by the latest valid checkpoint: positions 0 to {tree.covered - 1}"
+        if tree.covered
+        else "  no valid checkpoint covers any position yet"
+    )
+    if result.pending:
+        click.echo(f"  {result.pending} recorded decision(s) awaiting their log position (run `cmp checkpoint`)")
+    for purge in result.purges:
+        click.echo(
+            f"  purge on {purge.created_at:%Y-%m-%d}: {purge.records} records older than {purge.before:%Y-%m-%d}"
+        )
+    if result.erasures:
+        click.echo(f"  {result.erasures} erasure(s) of personal data (records still verify)")
+    for found in result.report.breaks:
+        where = f"position {found.position}" if found.position is not None else "log"
+        click.echo(f"  BROKEN [{found.kind}] {where}: {found.message}")
+    click.echo(
+        "  OK: nothing altered, missing, inserted or reordered"
+        if result.ok
+        else f"  {len(result.report.breaks)} break(s)"
+    )
+    if not result.ok:
+        sys.exit(1)
+
+
+@cmp.command("purge")
+@click.argument("site_key")
+@click.option("--before", type=click.DateTime(), help="Cutoff (UTC); default: now minus the site's retention.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def purge(site_key: str, before, yes: bool) -> None:
+    """Delete records older than the site's retention period; the rest of the log still verifies."""
+    site = _site(site_key)
+    keyring = current_app.extensions["cmp.keys"]
+    logbook.sequence(site, keyring.current, keyring.name)  # nothing about to be purged may still be queued
+    cutoff = before.replace(tzinfo=UTC) if before else utcnow() - timedelta(days=site.retention_days)
+    if not yes:
+        click.confirm(f"Delete {site_key}'s consent records older than {cutoff:%Y-%m-%d %H:%M} UTC?", abort=True)
+    done = logbook.purge(site, cutoff)
+    click.echo(f"{site_key}: purged {done.records} records older than {cutoff:%Y-%m-%d %H:%M} UTC (recorded)")
+
+
+@cmp.command("erase")
+@click.argument("site_key")
+@click.argument("consent_id")
+@with_appcontext
+def erase(site_key: str, consent_id: str) -> None:
+    """Erase one visitor's personal data (GDPR Art. 17): IP, browser, OS, device and page of every record."""
+    done = logbook.erase(_site(site_key), consent_id)
+    click.echo(f"{site_key}: erased the personal data of {done.records} records of {consent_id} (recorded)")
 
 
 @cmp.command("openapi")

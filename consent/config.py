@@ -14,6 +14,7 @@ from typing import Any
 
 DEV_SECRET = "dev-only-insecure-secret"
 GEO_PROVIDERS = ("cloudflare", "cloudfront", "fastly", "vercel", "appengine")
+IP_STORAGE = ("truncate", "hash", "none")
 ENVIRONMENTS = ("development", "production", "testing")
 INSTANCE = Path(os.environ.get("CMP_INSTANCE_PATH", Path.cwd() / "instance"))
 
@@ -57,6 +58,14 @@ class Settings:
     banner_max_age: int = 300  # seconds a CDN or browser may reuse a banner
     site_cache_seconds: float = 5.0  # how long a process trusts its copy of which version is live
     max_body_bytes: int = 1_000_000
+    public_url: str = "http://127.0.0.1:5000"  # where visitors reach the service; names receipts' issuer
+    log_name: str = "localhost"  # the signer's name and the prefix of each site log's origin in checkpoints
+    signing_key: str | None = None  # path of the Ed25519 PEM key; unset: one is made in the instance folder
+    ip_storage: str = "truncate"  # "truncate" (/24, /48), "hash" (keyed HMAC-SHA256) or "none"
+    ip_hash_key: str | None = None  # the HMAC key for ip_storage=hash (default: derived from the secret key)
+    rate_limit: str = "120 per minute"  # decisions per visitor IP address and site
+    redis_url: str | None = None  # shared rate-limit counters for several processes; unset: per process
+    checkpoint_seconds: float = 10.0  # how often each process sequences new records and signs a checkpoint
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -90,6 +99,22 @@ class Settings:
             values["site_cache_seconds"] = _float(ttl, "CMP_SITE_CACHE_SECONDS")
         if (limit := get("CMP_MAX_BODY_BYTES")) is not None:
             values["max_body_bytes"] = _int(limit, "CMP_MAX_BODY_BYTES")
+        for name, attribute in (
+            ("CMP_PUBLIC_URL", "public_url"),
+            ("CMP_LOG_NAME", "log_name"),
+            ("CMP_SIGNING_KEY", "signing_key"),
+            ("CMP_IP_HASH_KEY", "ip_hash_key"),
+            ("CMP_RATE_LIMIT", "rate_limit"),
+            ("CMP_REDIS_URL", "redis_url"),
+        ):
+            if value := get(name):
+                values[attribute] = value
+        if (storage := get("CMP_IP_STORAGE")) is not None:
+            if storage not in IP_STORAGE:
+                raise ConfigurationError(f"CMP_IP_STORAGE={storage!r}: use one of {', '.join(IP_STORAGE)}")
+            values["ip_storage"] = storage
+        if (interval := get("CMP_CHECKPOINT_SECONDS")) is not None:
+            values["checkpoint_seconds"] = _float(interval, "CMP_CHECKPOINT_SECONDS")
         return cls(**values)
 
     @property
@@ -102,6 +127,21 @@ class Settings:
                 "CMP_SECRET_KEY must be set to a random value of at least 32 characters in production "
                 "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
+        if self.production and not self.signing_key:
+            raise ConfigurationError(
+                "CMP_SIGNING_KEY must name the Ed25519 key (PKCS#8 PEM) that signs receipts and checkpoints in "
+                "production (create one with: flask --app consent cmp generate-key -o signing-key.pem)"
+            )
+        if self.signing_key and not Path(self.signing_key).is_file():
+            raise ConfigurationError(f"CMP_SIGNING_KEY={self.signing_key!r}: no such file")
+        if " " in self.log_name or "+" in self.log_name or not self.log_name:
+            raise ConfigurationError(f"CMP_LOG_NAME={self.log_name!r}: a host-like name, without spaces or '+'")
+        try:
+            from limits import parse_many
+
+            parse_many(self.rate_limit)
+        except ValueError:
+            raise ConfigurationError(f"CMP_RATE_LIMIT={self.rate_limit!r}: use e.g. '120 per minute'") from None
         if self.geoip not in ("iptocc", "none") and not Path(self.geoip).is_file():
             raise ConfigurationError(f"CMP_GEOIP={self.geoip!r}: not 'iptocc', 'none' or an existing .mmdb file")
 

@@ -2,6 +2,8 @@
 
 import sqlite3
 
+from flask import request
+from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
@@ -37,6 +39,7 @@ class JsonErrorsApi(Api):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 api = JsonErrorsApi()
+limiter = Limiter(key_func=lambda: request.remote_addr or "unknown", default_limits=[], headers_enabled=True)
 
 
 @event.listens_for(Engine, "connect")

@@ -46,13 +46,6 @@ class LiveSite:
             self.banners[cache_key] = cached
         return cached
 
-    def allows_origin(self, origin: str) -> bool:
-        host = origin.split("://", 1)[-1].lower()
-        for domain in self.config.site.domains:
-            if host == domain or (domain.startswith("*.") and host.endswith(domain[1:])):
-                return True
-        return False
-
 
 class LiveSites:
     def __init__(self, ttl: float):

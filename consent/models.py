@@ -12,9 +12,11 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -26,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .core import records as rec
 from .core import siteconfig as sc
 from .extensions import db
 
@@ -404,3 +407,165 @@ class ApiKey(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     site: Mapped[Site | None] = relationship()
+
+
+# --- the consent log -------------------------------------------------------------------------------------------
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements only INTEGER PRIMARY KEY
+
+
+class ConsentSubject(db.Model):
+    """A visitor's pseudonymous consent ID, and the digest of the secret only their browser holds."""
+
+    __tablename__ = "consent_subjects"
+
+    consent_id: Mapped[str] = mapped_column(String(22), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="RESTRICT"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Record(db.Model):
+    """One decision: its canonical form, stored verbatim as it was hashed into the site's log (the evidence), and
+    beside it the columns records are found by, which ``verify`` checks agree with it. Append-only: the database
+    refuses UPDATE, and DELETE except during a recorded retention purge."""
+
+    __tablename__ = "consent_records"
+    __table_args__ = (Index("ix_consent_records_site_time", "site_id", "time"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    record_id: Mapped[str] = mapped_column(String(36), unique=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="RESTRICT"))
+    consent_id: Mapped[str] = mapped_column(String(22), index=True)
+    time: Mapped[datetime] = mapped_column(UTCDateTime)
+    document: Mapped[str] = mapped_column(Text)  # the canonical JSON (RFC 8785) whose hash is the record's leaf
+    receipt: Mapped[str] = mapped_column(Text)  # the signed receipt the visitor was given
+
+    personal: Mapped[PersonalRecordData | None] = relationship(
+        back_populates="record", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @classmethod
+    def from_value(cls, value: rec.ConsentRecord, canonical: bytes, *, site_id: int, receipt: str) -> Record:
+        return cls(
+            record_id=value.record_id,
+            site_id=site_id,
+            consent_id=value.consent_id,
+            time=value.time,
+            document=canonical.decode(),
+            receipt=receipt,
+        )
+
+
+class PersonalRecordData(db.Model):
+    """The personal data of one record: erasable (GDPR Art. 17) without breaking verification, since the record
+    holds only their salted digest."""
+
+    __tablename__ = "record_personal_data"
+
+    record_pk: Mapped[int] = mapped_column(ForeignKey("consent_records.id", ondelete="CASCADE"), primary_key=True)
+    salt: Mapped[str] = mapped_column(String(32))  # hex
+    data: Mapped[str] = mapped_column(Text)  # canonical JSON: browser, device, ip, os, url
+
+    record: Mapped[Record] = relationship(back_populates="personal")
+
+    @classmethod
+    def from_value(cls, value: rec.PersonalData) -> PersonalRecordData:
+        return cls(salt=value.salt, data=value.canonical().decode())
+
+    def to_value(self) -> rec.PersonalData:
+        return rec.PersonalData.stored(self.salt, self.data)
+
+
+class PendingRecord(db.Model):
+    """A record not yet given a position in its site's log (the sequencer empties this queue)."""
+
+    __tablename__ = "pending_records"
+
+    record_pk: Mapped[int] = mapped_column(ForeignKey("consent_records.id", ondelete="CASCADE"), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="RESTRICT"), index=True)
+    leaf_hash: Mapped[str] = mapped_column(String(64))  # computed when recorded: what the receipt signed
+
+
+class LogEntry(db.Model):
+    """A position in a site's log: the leaf hash committed there, and the record it holds. Append-only; kept
+    when a purge removes the record, so the tree still verifies."""
+
+    __tablename__ = "log_entries"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="RESTRICT"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    record_id: Mapped[str] = mapped_column(String(36), unique=True)
+    record_pk: Mapped[int] = mapped_column(BigId)  # consent_records.id; no foreign key: a purge removes the record
+    leaf_hash: Mapped[str] = mapped_column(String(64))
+    record_time: Mapped[datetime] = mapped_column(UTCDateTime)  # tells a purged record from a deleted one
+
+
+class LogHead(db.Model):
+    """The current size of a site's log and the right edge of its tree: the sequencer's lock and memory."""
+
+    __tablename__ = "log_heads"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="RESTRICT"), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    frontier: Mapped[list[list]] = mapped_column(JSON)  # [[subtree size, hex hash], ...], largest first
+
+
+class LogCheckpoint(db.Model):
+    """A signed statement of a site's log: its size and Merkle root (a C2SP signed note). Append-only."""
+
+    __tablename__ = "checkpoints"
+    __table_args__ = (Index("ix_checkpoints_site_size", "site_id", "tree_size"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="RESTRICT"))
+    tree_size: Mapped[int] = mapped_column(BigInteger)
+    root_hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(43))
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PublishedKey(db.Model):
+    """Every public key that ever signed, so receipts and checkpoints verify after a rotation. Append-only."""
+
+    __tablename__ = "signing_keys"
+
+    kid: Mapped[str] = mapped_column(String(43), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    public_key: Mapped[str] = mapped_column(String(64))  # hex of the raw 32-byte Ed25519 key
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Purge(db.Model):
+    """A retention purge: which records it removed. Append-only, and the only way records leave the log."""
+
+    __tablename__ = "purges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="RESTRICT"), index=True)
+    before: Mapped[datetime] = mapped_column(UTCDateTime)
+    records: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PurgeAuthorization(db.Model):
+    """Present only inside a purge's own transaction: the append-only trigger lets records older than
+    ``before`` be deleted while it exists."""
+
+    __tablename__ = "purge_authorizations"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    before: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Erasure(db.Model):
+    """One visitor's personal data erased (GDPR Art. 17): when, and from how many records. Append-only."""
+
+    __tablename__ = "erasures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="RESTRICT"), index=True)
+    consent_id: Mapped[str] = mapped_column(String(22))
+    records: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -110,3 +110,30 @@ def _plain(value):
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
     return value.value if hasattr(value, "value") else value
+
+
+@dataclass(frozen=True)
+class PublishedConfig:
+    site_id: int
+    config: siteconfig.SiteConfig
+
+
+_published: dict[tuple[str, str], PublishedConfig] = {}
+
+
+def published(site_key: str, digest: str) -> PublishedConfig | None:
+    """A version the site has published (live or not), by its hash; kept in memory once found, since a published
+    version never changes (a version not found is asked again: it may be published later)."""
+    found = _published.get((site_key, digest))
+    if found is None:
+        row = db.session.execute(
+            select(PublishedVersion.site_id, PublishedVersion.document)
+            .join(Site, Site.id == PublishedVersion.site_id)
+            .where(Site.key == site_key, PublishedVersion.hash == digest)
+        ).first()
+        if row is None:
+            return None
+        if len(_published) > 1024:
+            _published.clear()
+        found = _published[(site_key, digest)] = PublishedConfig(row.site_id, config_of(row.document))
+    return found

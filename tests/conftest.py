@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,12 +17,13 @@ from flask_migrate import upgrade
 
 from consent import create_app
 from consent.config import Settings
+from consent.core.signing import SigningKey
 from consent.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 EXAMPLE_KEYS = ("anytime-postage", "optipost", "quadient", "sodepac", "unifiedpost")
-PG_SCHEMA = "cmp_test"
+PG_SCHEMA = os.environ.get("CMP_TEST_PG_SCHEMA", "cmp_test")  # one per checkout sharing a server
 
 DATABASE_URL = os.environ.get("CMP_TEST_DATABASE_URL", "")
 ON_POSTGRES = DATABASE_URL.startswith("postgresql")
@@ -40,9 +42,34 @@ def reset_postgres_schema(url: str, schema: str) -> None:
     engine.dispose()
 
 
+def _test_signing_key() -> str:
+    """One Ed25519 key for the whole run, in a file as an operator would configure it."""
+    path = Path(tempfile.mkdtemp(prefix="cmp-test-key-")) / "signing-key.pem"
+    path.write_bytes(SigningKey.generate("consent.test").pem())
+    return str(path)
+
+
+# In the environment, so that processes the tests spawn (several writers at once) sign with the same key.
+if "CMP_TEST_SIGNING_KEY" not in os.environ:
+    os.environ["CMP_TEST_SIGNING_KEY"] = _test_signing_key()
+SIGNING_KEY = os.environ["CMP_TEST_SIGNING_KEY"]
+
+
 def make_app(database_url: str, **settings):
-    values = {"env": "testing", "database_url": database_url, **settings}
+    values = {
+        "env": "testing",
+        "database_url": database_url,
+        "signing_key": SIGNING_KEY,
+        "log_name": "consent.test",
+        "checkpoint_seconds": 0,  # tests sequence and checkpoint explicitly
+        **settings,
+    }
     return create_app(Settings(**values))
+
+
+def production_settings(database_url: str, **settings) -> Settings:
+    values = {"secret_key": "s" * 40, "log_name": "consent.test", "checkpoint_seconds": 0, **settings}
+    return Settings(env="production", database_url=database_url, signing_key=SIGNING_KEY, **values)
 
 
 @pytest.fixture(scope="session")

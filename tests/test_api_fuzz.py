@@ -18,6 +18,7 @@ import os
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
 from schemathesis.config import SchemathesisConfig
 
 from .conftest import ROOT, issue_key, load_examples
@@ -62,6 +63,8 @@ def test_the_api_never_errors_and_always_answers_as_documented(app, api_schema, 
     for operation in operations:
         try:
             fuzz(operation, mode, headers)
+        except Unsatisfiable:
+            pass  # nothing in this operation can be made invalid (e.g. only a path parameter)
         except (Exception, BaseExceptionGroup) as error:  # every operation's failures, not only the first
             failures.append(f"{operation.label}: {error}")
     assert not failures, "\n\n".join(failures)

@@ -6,10 +6,9 @@ import pytest
 from mmdb_writer import MMDBWriter
 from netaddr import IPSet
 
-from consent.config import Settings
 from consent.geo import HEADERS
 
-from .conftest import ROOT, load_examples, make_app, republish
+from .conftest import ROOT, load_examples, make_app, production_settings, republish
 
 QUADIENT = "/api/v1/banner/quadient"
 QUADIENT_FILE = ROOT / "examples" / "quadient.yaml"
@@ -156,7 +155,7 @@ def test_bad_query_parameters_are_named(client, quadient):
 
 
 def test_the_region_override_is_refused_in_production(database_url):
-    settings = Settings(env="production", database_url=database_url, secret_key="s" * 40)
+    settings = production_settings(database_url)
     from consent import create_app
 
     app = create_app(settings)
@@ -169,7 +168,7 @@ def test_the_region_override_is_refused_in_production(database_url):
 def test_a_site_may_allow_the_region_override_in_production(database_url, tmp_path):
     from consent import create_app
 
-    app = create_app(Settings(env="production", database_url=database_url, secret_key="s" * 40))
+    app = create_app(production_settings(database_url))
     load_examples(app, [QUADIENT_FILE])
     republish(
         app,
@@ -184,7 +183,7 @@ def test_a_site_may_allow_the_region_override_in_production(database_url, tmp_pa
 def test_the_landing_page_is_not_served_in_production(database_url):
     from consent import create_app
 
-    app = create_app(Settings(env="production", database_url=database_url, secret_key="s" * 40))
+    app = create_app(production_settings(database_url))
     assert app.test_client().get("/").status_code == 404
 
 

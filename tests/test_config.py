@@ -5,6 +5,8 @@ import pytest
 from consent import create_app
 from consent.config import ConfigurationError, Settings
 
+from .conftest import SIGNING_KEY
+
 
 def test_defaults_run_locally_on_sqlite_without_any_server():
     settings = Settings.from_env({})
@@ -19,8 +21,13 @@ def test_production_refuses_to_start_with_the_development_secret():
         Settings.from_env({"CMP_ENV": "production", "CMP_SECRET_KEY": "short"}).check()
 
 
-def test_production_starts_with_a_real_secret():
-    Settings.from_env({"CMP_ENV": "production", "CMP_SECRET_KEY": "x" * 48}).check()
+def test_production_starts_with_a_real_secret_and_a_signing_key():
+    Settings.from_env({"CMP_ENV": "production", "CMP_SECRET_KEY": "x" * 48, "CMP_SIGNING_KEY": SIGNING_KEY}).check()
+
+
+def test_production_refuses_to_start_without_a_signing_key():
+    with pytest.raises(ConfigurationError, match="CMP_SIGNING_KEY"):
+        Settings.from_env({"CMP_ENV": "production", "CMP_SECRET_KEY": "x" * 48}).check()
 
 
 def test_environment_variables_are_read():

@@ -13,9 +13,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from ..core import language as lang
-from ..core.regions import Region
 from ..core.siteconfig import LANGUAGE_PATTERN
 from ..schemas.api import BannerSchema
+from .visitors import allows_origin, locate
 
 blp = Blueprint(
     "banner",
@@ -53,20 +53,7 @@ class Banner(MethodView):
             abort(404, message=f"No published site {site_key!r}.")
         config = site.config
 
-        override = None
-        if (code := request.args.get("region")) is not None:
-            allowed = settings.region_override  # the operator's explicit setting wins over a site's
-            if allowed is None:
-                allowed = not settings.production or config.site.allow_region_override
-            if not allowed:
-                abort(400, errors={"query": {"region": ["the region override is disabled"]}})
-            try:
-                override = Region.parse(code)
-            except ValueError as error:
-                abort(400, errors={"query": {"region": [str(error)]}})
-        location = current_app.extensions["cmp.locator"].locate(
-            request.headers, request.remote_addr, override, config.site.default_region
-        )
+        location = locate(config, request.args.get("region"))
 
         vary = ["Origin", *location.vary]
         wanted = request.args.get("lang")
@@ -91,7 +78,7 @@ class Banner(MethodView):
         if site.stale:
             headers["X-Served-Stale"] = "database unreachable; last known live version"
         origin = request.headers.get("Origin")
-        if origin and site.allows_origin(origin):
+        if origin and allows_origin(config, origin):
             headers["Access-Control-Allow-Origin"] = origin
         if request.if_none_match.contains_weak(etag):
             return Response(status=304, headers=headers)

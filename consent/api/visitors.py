@@ -1,0 +1,43 @@
+"""What a request says about the visitor, for every public endpoint alike: where they are (with the test
+override, when allowed) and whether their page's origin belongs to the site."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_smorest import abort
+
+from ..core.regions import Region
+from ..core.siteconfig import SiteConfig
+from ..geo import Location
+
+
+def locate(config: SiteConfig, override: str | None, field: tuple[str, str] = ("query", "region")) -> Location:
+    """The visitor's location; ``override`` is the test parameter, refused (400, naming ``field``) unless the
+    operator allows it (``CMP_REGION_OVERRIDE``) or, when the operator did not say, outside production or for a
+    site that allows it."""
+    region = None
+    if override is not None:
+        settings = current_app.config["CMP_SETTINGS"]
+        allowed = settings.region_override  # the operator's explicit setting wins over a site's
+        if allowed is None:
+            allowed = not settings.production or config.site.allow_region_override
+        where, name = field
+        if not allowed:
+            abort(400, errors={where: {name: ["the region override is disabled"]}}, message="Region override refused.")
+        try:
+            region = Region.parse(override)
+        except ValueError as error:
+            abort(400, errors={where: {name: [str(error)]}}, message="Not a region code.")
+    return current_app.extensions["cmp.locator"].locate(
+        request.headers, request.remote_addr, region, config.site.default_region
+    )
+
+
+def allows_origin(config: SiteConfig, origin: str) -> bool:
+    """Whether a page at ``origin`` (scheme://host[:port]) is one of the site's domains (``*.`` matches any
+    subdomain)."""
+    host = origin.split("://", 1)[-1].lower()
+    for domain in config.site.domains:
+        if host == domain or (domain.startswith("*.") and host.endswith(domain[1:])):
+            return True
+    return False
