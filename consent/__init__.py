@@ -40,16 +40,15 @@ def register_proxy_trust(app: Flask, settings: Settings) -> None:
 
 def register_extensions(app: Flask, settings: Settings) -> None:
     from .api.auth import SECURITY_SCHEME
-    from .extensions import api, db, limiter, migrate
+    from .extensions import NoSessions, api, db, migrate
     from .geo import Locator
     from .keyring import KeyRing
     from .live import LiveSites
     from .logbook import Sequencer
+    from .ratelimit import RateLimiter
 
+    app.session_interface = NoSessions()
     db.init_app(app)
-    app.config["RATELIMIT_STORAGE_URI"] = settings.redis_url or "memory://"
-    app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = bool(settings.redis_url)  # Redis down: per process
-    limiter.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)
     app.config["API_SPEC_OPTIONS"] = {
         "info": {"description": "Owner and public API of the consent management platform."},
@@ -59,6 +58,7 @@ def register_extensions(app: Flask, settings: Settings) -> None:
     app.extensions["cmp.live"] = LiveSites(ttl=settings.site_cache_seconds)
     app.extensions["cmp.locator"] = Locator(settings.geo_headers, settings.geoip)
     app.extensions["cmp.keys"] = KeyRing(settings)
+    app.extensions["cmp.decision_limit"] = RateLimiter(settings.rate_limit, settings.redis_url)
     if settings.checkpoint_seconds > 0:
         sequencer = Sequencer(app, settings.checkpoint_seconds)
         app.before_request(sequencer.ensure_running)

@@ -445,17 +445,6 @@ class Record(db.Model):
         back_populates="record", cascade="all, delete-orphan", passive_deletes=True
     )
 
-    @classmethod
-    def from_value(cls, value: rec.ConsentRecord, canonical: bytes, *, site_id: int, receipt: str) -> Record:
-        return cls(
-            record_id=value.record_id,
-            site_id=site_id,
-            consent_id=value.consent_id,
-            time=value.time,
-            document=canonical.decode(),
-            receipt=receipt,
-        )
-
 
 class PersonalRecordData(db.Model):
     """The personal data of one record: erasable (GDPR Art. 17) without breaking verification, since the record
@@ -468,10 +457,6 @@ class PersonalRecordData(db.Model):
     data: Mapped[str] = mapped_column(Text)  # canonical JSON: browser, device, ip, os, url
 
     record: Mapped[Record] = relationship(back_populates="personal")
-
-    @classmethod
-    def from_value(cls, value: rec.PersonalData) -> PersonalRecordData:
-        return cls(salt=value.salt, data=value.canonical().decode())
 
     def to_value(self) -> rec.PersonalData:
         return rec.PersonalData.stored(self.salt, self.data)

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import user_agents
 from crawlerdetect import CrawlerDetect
+from sqlalchemy import insert
 
 from .config import Settings
 from .core import merkle
@@ -95,7 +96,6 @@ class Decision:
 
 @dataclass(frozen=True)
 class Recorded:
-    row: Record
     value: rec.ConsentRecord
     record_hash: str
     receipt: str
@@ -106,7 +106,11 @@ def new_subject(site_id: int) -> tuple[str, str]:
     """A fresh consent ID and the secret that proves it, whose digest only is stored."""
     consent_id = secrets.token_urlsafe(16)
     secret = secrets.token_urlsafe(32)
-    db.session.add(ConsentSubject(consent_id=consent_id, site_id=site_id, secret_hash=secret_digest(secret)))
+    db.session.execute(
+        insert(ConsentSubject.__table__).values(
+            consent_id=consent_id, site_id=site_id, secret_hash=secret_digest(secret), created_at=utcnow()
+        )
+    )
     return consent_id, secret
 
 
@@ -159,9 +163,23 @@ def record_decision(
     canonical = value.canonical()
     record_hash = merkle.leaf_hash(canonical).hex()
     receipt = issue_receipt(value, record_hash, key, issuer)
-    row = Record.from_value(value, canonical, site_id=site_id, receipt=receipt)
-    row.personal = PersonalRecordData.from_value(personal)
-    db.session.add(row)
-    db.session.flush()
-    db.session.add(PendingRecord(record_pk=row.id, site_id=site_id, leaf_hash=record_hash))
-    return Recorded(row=row, value=value, record_hash=record_hash, receipt=receipt, secret=secret)
+    # Core inserts, not the ORM's unit of work: this runs for every decision of every site.
+    record_pk = db.session.execute(
+        insert(Record.__table__).returning(Record.__table__.c.id),
+        {
+            "record_id": value.record_id,
+            "site_id": site_id,
+            "consent_id": value.consent_id,
+            "time": value.time,
+            "document": canonical.decode(),
+            "receipt": receipt,
+        },
+    ).scalar_one()
+    db.session.execute(
+        insert(PersonalRecordData.__table__),
+        {"record_pk": record_pk, "salt": personal.salt, "data": personal.canonical().decode()},
+    )
+    db.session.execute(
+        insert(PendingRecord.__table__), {"record_pk": record_pk, "site_id": site_id, "leaf_hash": record_hash}
+    )
+    return Recorded(value=value, record_hash=record_hash, receipt=receipt, secret=secret)

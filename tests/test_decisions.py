@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import random
 
 import pytest
 from sqlalchemy import func, select
@@ -25,7 +27,7 @@ def version(client, site="quadient", region="FR"):
     return client.get(f"/api/v1/banner/{site}?region={region}").json["version"]
 
 
-def decide(client, site="quadient", *, headers=None, **body):
+def decide(client, site="quadient", *, headers=None, address="203.0.113.77", **body):
     """Post a decision as a Firefox visitor on the site's own page would."""
     payload = {
         "version": body.pop("version", None) or version(client, site),
@@ -40,7 +42,7 @@ def decide(client, site="quadient", *, headers=None, **body):
     }
     headers = {"User-Agent": FIREFOX, "Origin": QUADIENT_PAGE, **(headers or {})}
     return client.post(
-        f"/api/v1/decisions/{site}", json=payload, headers=headers, environ_base={"REMOTE_ADDR": "203.0.113.77"}
+        f"/api/v1/decisions/{site}", json=payload, headers=headers, environ_base={"REMOTE_ADDR": address}
     )
 
 
@@ -193,6 +195,31 @@ def test_decisions_are_rate_limited_per_visitor_and_site(database_url):
     client = app.test_client()
     statuses = [decide(client).status_code for _ in range(4)]
     assert statuses == [201, 201, 201, 429]
+
+
+REDIS = "redis://127.0.0.1:6379/0"
+
+
+def a_fresh_address() -> str:
+    """Redis keeps counts between runs: a visitor address no earlier run used."""
+    return str(ipaddress.IPv4Address(random.getrandbits(32) | 0x0A000000 & 0x0AFFFFFF))
+
+
+def test_several_processes_share_the_rate_limit_in_redis(database_url):
+    first = make_app(database_url, rate_limit="3 per minute", redis_url=REDIS)
+    load_examples(first, [ROOT / "examples" / "quadient.yaml"])
+    second = make_app(database_url, rate_limit="3 per minute", redis_url=REDIS)  # another worker, same Redis
+    address = a_fresh_address()
+    clients = [first.test_client(), second.test_client()] * 2
+    assert [decide(c, address=address).status_code for c in clients] == [201, 201, 201, 429]
+
+
+def test_with_redis_down_each_process_counts_alone_and_nothing_else_breaks(database_url, caplog):
+    app = make_app(database_url, rate_limit="3 per minute", redis_url="redis://127.0.0.1:1/0")  # nothing listens
+    load_examples(app, [ROOT / "examples" / "quadient.yaml"])
+    client = app.test_client()
+    assert [decide(client).status_code for _ in range(4)] == [201, 201, 201, 429]
+    assert "counting per process" in caplog.text
 
 
 def test_gpc_in_california_is_recorded_as_gpc(client, quadient):

@@ -22,7 +22,7 @@ from .. import logbook, publishing, recording
 from ..core import decisions as rules_of_decisions
 from ..core import merkle, rules
 from ..core.records import Signals, format_time
-from ..extensions import db, limiter
+from ..extensions import db
 from ..models import ConsentSubject, Record, Site
 from ..schemas.decisions import (
     CONSENT_ID,
@@ -71,12 +71,15 @@ def _cors(response):
     return response
 
 
-def _visitor_and_site() -> str:
-    return f"{request.remote_addr}|{(request.view_args or {}).get('site_key')}"
-
-
-def _rate_limit() -> str:
-    return current_app.config["CMP_SETTINGS"].rate_limit
+def _within_rate_limit(site_key: str) -> None:
+    """Decisions per visitor address and site (``CMP_RATE_LIMIT``); over it, 429 with Retry-After."""
+    verdict = current_app.extensions["cmp.decision_limit"].hit(request.remote_addr or "unknown", site_key)
+    if not verdict.allowed:
+        abort(
+            429,
+            message=f"Too many decisions from this address for this site ({verdict.limit}); retry later.",
+            headers={"Retry-After": str(verdict.retry_after)},
+        )
 
 
 @blp.route("/decisions/<site_key>")
@@ -86,11 +89,11 @@ class Decisions(MethodView):
         description="Answers with a signed receipt (a compact JWS). A first decision gets a consent ID and a "
         "secret; later ones send both back. Bots are answered `recorded: false` and nothing is stored.",
     )
-    @limiter.limit(_rate_limit, key_func=_visitor_and_site)
     @blp.arguments(DecisionSchema)
     @blp.response(201, DecisionAnswerSchema)
     @blp.alt_response(200, schema=DecisionAnswerSchema, description="A bot: nothing recorded.")
     def post(self, data, site_key):
+        _within_rate_limit(site_key)
         settings = current_app.config["CMP_SETTINGS"]
         origin = request.headers.get("Origin")
         if origin and not allows_origin(_site_config(site_key), origin):

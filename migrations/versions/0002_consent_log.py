@@ -264,7 +264,8 @@ def create_triggers():
         )
         op.execute(
             "CREATE TRIGGER record_personal_data_no_update BEFORE UPDATE ON record_personal_data "
-            "BEGIN SELECT RAISE(ABORT, 'record_personal_data is append-only (erased, never edited): UPDATE refused'); END"
+            "BEGIN SELECT RAISE(ABORT, 'record_personal_data is append-only (erased, never edited): UPDATE refused'); "
+            "END"
         )
 
 
