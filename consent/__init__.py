@@ -55,13 +55,14 @@ def register_extensions(app: Flask, settings: Settings) -> None:
         "components": {"securitySchemes": {"ApiKey": SECURITY_SCHEME}},
     }
     api.init_app(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name)})
-    app.extensions["cmp.live"] = LiveSites(ttl=settings.site_cache_seconds)
+    app.extensions["cmp.live"] = LiveSites(ttl=settings.site_cache_seconds, max_age=settings.banner_max_age)
     app.extensions["cmp.locator"] = Locator(settings.geo_headers, settings.geoip)
     app.extensions["cmp.keys"] = KeyRing(settings)
     app.extensions["cmp.decision_limit"] = RateLimiter(settings.rate_limit, settings.redis_url)
-    if settings.checkpoint_seconds > 0:
-        sequencer = Sequencer(app, settings.checkpoint_seconds)
-        app.before_request(sequencer.ensure_running)
+    # Started by the first decision a process records (not a hook on every request: the banner's are hot).
+    app.extensions["cmp.sequencer"] = (
+        Sequencer(app, settings.checkpoint_seconds) if settings.checkpoint_seconds else None
+    )
 
 
 def register_blueprints(app: Flask) -> None:

@@ -161,6 +161,7 @@ class Decisions(MethodView):
                 secret=secret,
             )
             db.session.commit()
+            _sequence_in_the_background()
         except OperationalError:
             db.session.rollback()
             current_app.logger.exception("a decision could not be stored")
@@ -176,6 +177,12 @@ class Decisions(MethodView):
         if secret:
             answer["secret"] = secret
         return answer, 201
+
+
+def _sequence_in_the_background() -> None:
+    """This process records decisions: it also sequences them into their logs and signs checkpoints."""
+    if (sequencer := current_app.extensions["cmp.sequencer"]) is not None:
+        sequencer.ensure_running()
 
 
 def stored_decision(row: Record) -> dict:
