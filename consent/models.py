@@ -462,6 +462,18 @@ class PersonalRecordData(db.Model):
         return rec.PersonalData.stored(self.salt, self.data)
 
 
+class DecisionKey(db.Model):
+    """The digest of the key a visitor's browser sends with a decision and with every retry of it, and the record it
+    made: a retry is answered with that record instead of a second one. Needed for days, not years: prunable."""
+
+    __tablename__ = "decision_keys"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    record_pk: Mapped[int] = mapped_column(BigId)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class PendingRecord(db.Model):
     """A record not yet given a position in its site's log (the sequencer empties this queue)."""
 

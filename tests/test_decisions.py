@@ -341,3 +341,32 @@ def test_the_published_keys_are_a_jwk_set(client, quadient):
     (key,) = client.get("/.well-known/consent-keys.json").json["keys"]
     assert (key["kty"], key["crv"], key["alg"]) == ("OKP", "Ed25519", "EdDSA")
     assert key["note_key"].startswith("consent.test+")
+
+
+# --- retries ---------------------------------------------------------------------------------------------------
+
+
+def test_a_retried_first_decision_is_recorded_once_and_answered_again_secret_included(app, client, quadient):
+    first = decide(client, decision_key="k" * 30)
+    again = decide(client, decision_key="k" * 30)  # the browser never saw the first answer and sends it again
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json["replayed"] is True
+    for field in ("record_id", "consent_id", "secret", "receipt", "record_hash", "time"):
+        assert again.json[field] == first.json[field]
+    assert records(app) == 1
+
+
+def test_a_retried_later_decision_needs_the_secret_and_is_recorded_once(app, client, quadient):
+    first = decide(client).json
+    later = {"consent_id": first["consent_id"], "secret": first["secret"], "decision_key": "L" * 40}
+    assert decide(client, **later).status_code == 201
+    assert decide(client, **later).json["replayed"] is True
+    assert decide(client, **{**later, "secret": "x" * 43}).status_code == 403
+    assert records(app) == 2
+
+
+def test_a_decision_key_cannot_fetch_another_visitors_answer(client, quadient):
+    first = decide(client).json
+    decide(client, decision_key="s" * 30)
+    other = decide(client, consent_id=first["consent_id"], secret=first["secret"], decision_key="s" * 30)
+    assert other.status_code == 409 and "decision_key" in other.json["errors"]["json"]

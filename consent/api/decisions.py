@@ -16,14 +16,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import ValidationError
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .. import logbook, publishing, recording
 from ..core import decisions as rules_of_decisions
 from ..core import merkle, rules
 from ..core.records import Signals, format_time
 from ..extensions import db
-from ..models import ConsentSubject, Record, Site
+from ..models import ConsentSubject, DecisionKey, Record, Site
 from ..schemas.decisions import (
     CONSENT_ID,
     CheckpointSchema,
@@ -123,17 +123,13 @@ class Decisions(MethodView):
         except ValidationError as error:
             abort(422, errors={"json": error.messages}, message="The decision does not fit the banner shown.")
 
+        if "decision_key" in data and (replay := _stored_answer(data, version.site_id)) is not None:
+            return replay, 200
         if "consent_id" in data:
             consent_id, secret = data["consent_id"], None
-            subject = db.session.get(ConsentSubject, consent_id)
-            if (
-                subject is None
-                or subject.site_id != version.site_id
-                or not hmac.compare_digest(subject.secret_hash, recording.secret_digest(data["secret"]))
-            ):
-                abort(403, message="Unknown consent ID, or a wrong secret.")
+            _check_secret(consent_id, data["secret"], version.site_id)
         else:
-            consent_id, secret = recording.new_subject(version.site_id)
+            consent_id, secret = recording.new_subject(version.site_id, settings.secret_key)
 
         keyring = current_app.extensions["cmp.keys"]
         decision = recording.Decision(
@@ -159,9 +155,16 @@ class Decisions(MethodView):
                 key=keyring.current,
                 issuer=settings.public_url,
                 secret=secret,
+                decision_key=data.get("decision_key"),
             )
             db.session.commit()
             _sequence_in_the_background()
+        except IntegrityError:
+            db.session.rollback()  # the same decision key, stored by a concurrent retry a moment ago
+            replay = _stored_answer(data, version.site_id) if "decision_key" in data else None
+            if replay is None:
+                raise
+            return replay, 200
         except OperationalError:
             db.session.rollback()
             current_app.logger.exception("a decision could not be stored")
@@ -177,6 +180,43 @@ class Decisions(MethodView):
         if secret:
             answer["secret"] = secret
         return answer, 201
+
+
+def _check_secret(consent_id: str, secret: str, site_id: int) -> None:
+    subject = db.session.get(ConsentSubject, consent_id)
+    if (
+        subject is None
+        or subject.site_id != site_id
+        or not hmac.compare_digest(subject.secret_hash, recording.secret_digest(secret))
+    ):
+        abort(403, message="Unknown consent ID, or a wrong secret.")
+
+
+def _stored_answer(data: dict, site_id: int) -> dict | None:
+    """The answer already given to this decision key, when the browser retries a decision that was stored (its
+    first answer lost on the way); None for a key never seen."""
+    stored = db.session.get(DecisionKey, recording.key_digest(data["decision_key"]))
+    if stored is None:
+        return None
+    row = db.session.get(Record, stored.record_pk)
+    if stored.site_id != site_id or row is None:
+        abort(409, errors={"json": {"decision_key": ["already used for another decision"]}})
+    if "consent_id" in data:
+        if data["consent_id"] != row.consent_id:
+            abort(409, errors={"json": {"decision_key": ["already used for another visitor's decision"]}})
+        _check_secret(row.consent_id, data["secret"], site_id)
+    answer = {
+        "recorded": True,
+        "replayed": True,
+        "record_id": row.record_id,
+        "consent_id": row.consent_id,
+        "time": format_time(row.time),
+        "record_hash": merkle.leaf_hash(row.document.encode()).hex(),
+        "receipt": row.receipt,
+    }
+    if "consent_id" not in data:  # a first decision: its answer carried the secret
+        answer["secret"] = recording.subject_secret(row.consent_id, current_app.config["CMP_SETTINGS"].secret_key)
+    return answer
 
 
 def _sequence_in_the_background() -> None:
