@@ -22,14 +22,22 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     settings = settings or Settings.from_env()
     settings.check()
     settings.prepare()
+    configure_logs(settings)
     app = Flask(__name__, static_folder=None)
     app.config.update(settings.flask_config(), **overrides)
     register_proxy_trust(app, settings)
+    register_observation(app, settings)
     register_extensions(app, settings)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
     return app
+
+
+def configure_logs(settings: Settings) -> None:
+    from .logs import configure
+
+    configure(settings)
 
 
 def register_proxy_trust(app: Flask, settings: Settings) -> None:
@@ -38,8 +46,16 @@ def register_proxy_trust(app: Flask, settings: Settings) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
 
+def register_observation(app: Flask, settings: Settings) -> None:
+    """Request IDs, security headers and metrics on every response."""
+    from .middleware import Observed
+
+    app.wsgi_app = Observed(app, app.wsgi_app, trust_request_id=settings.trust_request_id)
+
+
 def register_extensions(app: Flask, settings: Settings) -> None:
     from .api.auth import SECURITY_SCHEME
+    from .availability import DatabaseGate
     from .extensions import NoSessions, api, db, migrate
     from .geo import Locator
     from .keyring import KeyRing
@@ -55,7 +71,8 @@ def register_extensions(app: Flask, settings: Settings) -> None:
         "components": {"securitySchemes": {"ApiKey": SECURITY_SCHEME}},
     }
     api.init_app(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name)})
-    app.extensions["cmp.live"] = LiveSites(ttl=settings.site_cache_seconds, max_age=settings.banner_max_age)
+    app.extensions["cmp.database"] = database = DatabaseGate()
+    app.extensions["cmp.live"] = LiveSites(settings.site_cache_seconds, settings.banner_max_age, database)
     app.extensions["cmp.locator"] = Locator(settings.geo_headers, settings.geoip)
     app.extensions["cmp.keys"] = KeyRing(settings)
     app.extensions["cmp.decision_limit"] = RateLimiter(settings.rate_limit, settings.redis_url)
@@ -66,7 +83,7 @@ def register_extensions(app: Flask, settings: Settings) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .api import banner, decisions, owner
+    from .api import banner, decisions, ops, owner
     from .extensions import api
     from .web import pages
 
@@ -75,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(decisions.blp)
     api.register_blueprint(decisions.keys_blp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(ops.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -8,6 +8,7 @@ known live version keeps being served and is marked stale.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from .availability import DatabaseGate
 from .core import banner
 from .core.canonical import canonical_bytes
 from .core.siteconfig import SiteConfig
@@ -66,8 +68,9 @@ class LiveSite:
 
 
 class LiveSites:
-    def __init__(self, ttl: float, max_age: int = 300):
+    def __init__(self, ttl: float, max_age: int = 300, database: DatabaseGate | None = None):
         self.ttl = ttl
+        self.database = database or DatabaseGate()
         self.max_age = max_age  # seconds a CDN or browser may reuse a banner
         self._sites: dict[str, LiveSite] = {}
         self._absent: dict[str, float] = {}  # keys with no live version, and when that was checked
@@ -81,6 +84,9 @@ class LiveSites:
             return entry
         if entry is None and now - self._absent.get(key, -self.ttl) < self.ttl:
             return None  # asked again for an unknown site: do not query the database for every such request
+        if entry is not None and not self.database.open:
+            entry.stale = True  # the database failed a moment ago: serve what we have without waiting on it
+            return entry
         try:
             live = db.session.execute(
                 select(PublishedVersion.id, PublishedVersion.hash)
@@ -103,7 +109,9 @@ class LiveSites:
             else:
                 entry.checked_at, entry.stale = now, False
         except SQLAlchemyError:
-            db.session.rollback()
+            self.database.failed()
+            with contextlib.suppress(SQLAlchemyError):  # the connection is gone
+                db.session.rollback()
             if entry is None:
                 raise
             entry.stale = True  # serve what we had: a published version is still a valid answer

@@ -16,9 +16,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import ValidationError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
-from .. import logbook, publishing, recording
+from .. import logbook, metrics, publishing, recording
 from ..core import decisions as rules_of_decisions
 from ..core import merkle, rules
 from ..core.records import Signals, format_time
@@ -36,6 +36,7 @@ from ..schemas.decisions import (
     KeySetSchema,
 )
 from ..schemas.site import raise_problems
+from .errors import database_unavailable_answer
 from .visitors import allows_origin, locate
 
 blp = Blueprint(
@@ -75,6 +76,7 @@ def _within_rate_limit(site_key: str) -> None:
     """Decisions per visitor address and site (``CMP_RATE_LIMIT``); over it, 429 with Retry-After."""
     verdict = current_app.extensions["cmp.decision_limit"].hit(request.remote_addr or "unknown", site_key)
     if not verdict.allowed:
+        metrics.RATE_LIMITED.labels("decisions").inc()
         abort(
             429,
             message=f"Too many decisions from this address for this site ({verdict.limit}); retry later.",
@@ -100,7 +102,10 @@ class Decisions(MethodView):
             abort(403, message="Decisions are accepted from the site's own pages only.")
         device = recording.classify(request.user_agent.string)
         if device.bot:
+            metrics.BOTS.labels(site_key).inc()
             return {"recorded": False, "reason": "bot"}, 200
+        if not current_app.extensions["cmp.database"].open:
+            return database_unavailable_answer()  # it failed a moment ago: do not make this visitor wait on it
 
         version = publishing.published(site_key, data["version"])
         if version is None:
@@ -158,6 +163,7 @@ class Decisions(MethodView):
                 decision_key=data.get("decision_key"),
             )
             db.session.commit()
+            metrics.DECISIONS.labels(site_key, data["method"].value).inc()
             _sequence_in_the_background()
         except IntegrityError:
             db.session.rollback()  # the same decision key, stored by a concurrent retry a moment ago
@@ -165,10 +171,6 @@ class Decisions(MethodView):
             if replay is None:
                 raise
             return replay, 200
-        except OperationalError:
-            db.session.rollback()
-            current_app.logger.exception("a decision could not be stored")
-            abort(503, message="The decision could not be stored; send it again.", headers={"Retry-After": "5"})
         answer = {
             "recorded": True,
             "record_id": recorded.value.record_id,
