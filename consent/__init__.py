@@ -93,13 +93,15 @@ def register_extensions(app: Flask, settings: Settings) -> None:
 def register_blueprints(app: Flask) -> None:
     from .api import banner, decisions, ops, owner
     from .extensions import api
-    from .web import pages
+    from .web import declaration, pages, preferences
 
     api.register_blueprint(owner.blp)
     api.register_blueprint(banner.blp)
     api.register_blueprint(decisions.blp)
     api.register_blueprint(decisions.keys_blp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(declaration.bp)
+    app.register_blueprint(preferences.bp)
     app.register_blueprint(ops.bp)
 
 
