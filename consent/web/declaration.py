@@ -10,7 +10,7 @@ from sqlalchemy import select
 from .. import publishing
 from ..core import declaration as declared
 from ..core import language as lang
-from ..core.siteconfig import SignalTreatment
+from ..core.siteconfig import SignalTreatment, SiteConfig
 from ..extensions import db
 from ..models import Publication, PublishedVersion, Site, SiteDomain
 from .wording import words
@@ -24,11 +24,20 @@ def page_policy(frame_ancestors: str = "'none'") -> str:
     return f"{PAGE_POLICY}; frame-ancestors {frame_ancestors}"
 
 
-def _site(site_key: str) -> Site:
+def site_or_404(site_key: str) -> Site:
     site = db.session.scalar(select(Site).where(Site.key == site_key))
     if site is None:
         abort(404)
     return site
+
+
+def live_or_404(site_key: str) -> tuple[Site, PublishedVersion, SiteConfig]:
+    """A site, its live version and that version's configuration; 404 for a site with nothing published."""
+    site = site_or_404(site_key)
+    version = publishing.live_version(site)
+    if version is None:
+        abort(404)
+    return site, version, publishing.config_of(version.document)
 
 
 def chosen_language(config) -> str:
@@ -76,38 +85,28 @@ def _render(site: Site, version: PublishedVersion, embed: bool):
 @bp.get("/sites/<site_key>/declaration")
 def declaration_page(site_key: str):
     """The live declaration; ``?embed=1`` gives the fragment an owner frames in their own cookie policy."""
-    site = _site(site_key)
-    version = publishing.live_version(site)
-    if version is None:
-        abort(404)
+    site, version, _ = live_or_404(site_key)
     return _render(site, version, embed=request.args.get("embed") == "1")
 
 
 @bp.get("/sites/<site_key>/declaration.json")
 def declaration_json(site_key: str):
-    site = _site(site_key)
-    version = publishing.live_version(site)
-    if version is None:
-        abort(404)
-    config = publishing.config_of(version.document)
+    _, version, config = live_or_404(site_key)
     body = {"version": version.hash, **declared.declaration(config, chosen_language(config))}
     return jsonify(body), 200, {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=300"}
 
 
 @bp.get("/sites/<site_key>/versions")
 def versions_page(site_key: str):
-    site = _site(site_key)
-    live = publishing.live_version(site)
-    if live is None:
-        abort(404)
-    language = chosen_language(publishing.config_of(live.document))
+    site, _, config = live_or_404(site_key)
+    language = chosen_language(config)
     page = render_template("versions.html", site=site, periods=periods(site), words=words(language), language=language)
     return page, {"Content-Security-Policy": page_policy(), "Content-Language": language}
 
 
 @bp.get("/sites/<site_key>/versions/<digest>/declaration")
 def archived_declaration(site_key: str, digest: str):
-    site = _site(site_key)
+    site = site_or_404(site_key)
     version = publishing.find_version(site, digest)
     if version is None:
         abort(404)

@@ -17,7 +17,7 @@ from urllib.parse import urlencode, urlsplit
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from .. import publishing, recording
+from .. import recording
 from ..api.decisions import take_decision
 from ..api.visitors import allows_origin, locate
 from ..core import language as lang
@@ -26,20 +26,13 @@ from ..core.records import Method
 from ..core.siteconfig import ConsentModel, Link, SignalTreatment
 from ..extensions import db
 from ..models import ConsentSubject, PublishedVersion, Record, Site
-from .declaration import chosen_language, page_policy
+from .declaration import chosen_language, live_or_404, page_policy, site_or_404
 from .wording import words
 
 bp = Blueprint("preferences", __name__, template_folder="templates")
 
 COOKIE = "cmp_visitor"
 COOKIE_SECONDS = 395 * 24 * 3600  # 13 months, like a consent
-
-
-def _site(site_key: str) -> Site:
-    site = db.session.scalar(select(Site).where(Site.key == site_key))
-    if site is None:
-        abort(404)
-    return site
 
 
 def _subject(site: Site, consent_id: str | None, secret: str | None) -> ConsentSubject | None:
@@ -98,11 +91,7 @@ def _headers(language: str) -> dict[str, str]:
 
 @bp.get("/sites/<site_key>/preferences")
 def page(site_key: str):
-    site = _site(site_key)
-    live = publishing.live_version(site)
-    if live is None:
-        abort(404)
-    config = publishing.config_of(live.document)
+    site, _, config = live_or_404(site_key)
     language = chosen_language(config)
     if "consent_id" in request.args or "secret" in request.args:
         subject = _subject(site, request.args.get("consent_id"), request.args.get("secret"))
@@ -190,11 +179,7 @@ def _document_version(model):
 
 @bp.post("/sites/<site_key>/preferences")
 def save(site_key: str):
-    site = _site(site_key)
-    live = publishing.live_version(site)
-    if live is None:
-        abort(404)
-    config = publishing.config_of(live.document)
+    site, live, config = live_or_404(site_key)
     language = chosen_language(config)
     visitor = _visitor(site)
     consent_id = visitor[0] if visitor else None
@@ -267,10 +252,8 @@ def _own_record(site: Site, record_id: str) -> tuple[Record, dict]:
 
 @bp.get("/sites/<site_key>/preferences/receipts/<record_id>")
 def receipt(site_key: str, record_id: str):
-    site = _site(site_key)
+    site, _, config = live_or_404(site_key)
     row, document = _own_record(site, record_id)
-    live = publishing.live_version(site)
-    config = publishing.config_of(live.document)
     language = chosen_language(config)
     page_html = render_template(
         "receipt.html",
@@ -288,8 +271,7 @@ def receipt(site_key: str, record_id: str):
 
 @bp.get("/sites/<site_key>/preferences/receipts/<record_id>.json")
 def receipt_json(site_key: str, record_id: str):
-    site = _site(site_key)
-    row, document = _own_record(site, record_id)
+    row, document = _own_record(site_or_404(site_key), record_id)
     body = {
         "record": document,
         "record_hash": merkle.leaf_hash(row.document.encode()).hex(),
