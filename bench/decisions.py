@@ -22,7 +22,6 @@ import argparse
 import json
 import re
 import sys
-import tempfile
 from pathlib import Path
 
 from harness import (
@@ -37,9 +36,9 @@ from harness import (
     postgres_schema,
     prepare_database,
     request,
+    run_bench,
     run_wrk,
     service_env,
-    stopping_on_signals,
     wrk_version,
 )
 
@@ -156,12 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-postgres", action="store_true", help="measure SQLite only")
     args = parser.parse_args(argv)
     args.worker_connections = max(-(-args.connections // args.workers), args.threads + 1)
-    try:
-        with tempfile.TemporaryDirectory(prefix="cmp-bench-") as tmp, stopping_on_signals([]) as servers:
-            return run(args, Path(tmp), servers)
-    except BenchError as error:
-        print(f"\nbench: ABORTED: {error}", file=sys.stderr)
-        return 2
+    return run_bench(run, args)
 
 
 def run(args, tmp: Path, servers: list[Server]) -> int:

@@ -316,3 +316,16 @@ def flask_command(env: dict[str, str], *arguments: str) -> str:
     command = [sys.executable, "-m", "flask", "--app", "consent", *arguments]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     return result.stdout + result.stderr
+
+
+def run_bench(run, args) -> int:
+    """Run ``run(args, tmp, servers)`` in a throw-away folder, stopping every server it started (before the folder
+    goes: they have their database and logs open in it); exit code 2 when the benchmark could not measure."""
+    import tempfile
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="cmp-bench-") as tmp, stopping_on_signals([]) as servers:
+            return run(args, Path(tmp), servers)
+    except BenchError as error:
+        print(f"\nbench: ABORTED: {error}", file=sys.stderr)
+        return 2

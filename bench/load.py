@@ -17,7 +17,6 @@ import argparse
 import json
 import re
 import sys
-import tempfile
 from pathlib import Path
 
 from harness import (
@@ -29,9 +28,9 @@ from harness import (
     postgres_schema,
     prepare_database,
     request,
+    run_bench,
     run_wrk,
     service_env,
-    stopping_on_signals,
     wrk_version,
 )
 
@@ -74,12 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     args = parser.parse_args(argv)
-    try:
-        with tempfile.TemporaryDirectory(prefix="cmp-bench-") as tmp, stopping_on_signals([]) as servers:
-            return run(args, Path(tmp), servers)
-    except BenchError as error:
-        print(f"\nbench: ABORTED: {error}", file=sys.stderr)
-        return 2
+    return run_bench(run, args)
 
 
 def run(args, tmp: Path, servers: list[Server]) -> int:
