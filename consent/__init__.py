@@ -66,7 +66,7 @@ def register_extensions(app: Flask, settings: Settings) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .api import banner, decisions, owner
+    from .api import audit, banner, decisions, owner
     from .extensions import api
     from .web import pages
 
@@ -74,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(banner.blp)
     api.register_blueprint(decisions.blp)
     api.register_blueprint(decisions.keys_blp)
+    api.register_blueprint(audit.blp)
     app.register_blueprint(pages.bp)
 
 

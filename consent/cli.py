@@ -297,6 +297,65 @@ def erase(site_key: str, consent_id: str) -> None:
     click.echo(f"{site_key}: erased the personal data of {done.records} records of {consent_id} (recorded)")
 
 
+# --- auditors ---------------------------------------------------------------------------------------------------
+
+
+def _audit_query(schema, values: dict) -> dict:
+    """Options checked by the API's own query schema, so that both refuse the same input in the same words."""
+    try:
+        return schema.load({name: value for name, value in values.items() if value not in (None, ())})
+    except ValidationError as error:
+        lines = "\n".join(_flatten({f"--{name.replace('_', '-')}": m for name, m in error.messages.items()}))
+        raise click.ClickException(f"invalid options:\n{lines}") from None
+
+
+def _write(chunks, output: Path | None) -> None:
+    stream = output.open("w", encoding="utf-8", newline="") if output else None
+    try:
+        for chunk in chunks:
+            if stream:
+                stream.write(chunk)
+            else:
+                click.echo(chunk, nl=False)
+    finally:
+        if stream:
+            stream.close()
+
+
+@cmp.command("export-log")
+@click.argument("site_key")
+@click.option("--format", "format_", type=click.Choice(["csv", "ndjson"]), default="csv", show_default=True)
+@click.option("--since", help="From this day or time on (2026-11-01, 2026-11-01T09:30:00Z; UTC).")
+@click.option("--until", help="Before this day or time.")
+@click.option("--region", multiple=True, help="Only records made in this region (FR, US-CA); repeatable.")
+@click.option("--method", multiple=True, help="Only records made this way (accept_all, gpc, ...); repeatable.")
+@click.option("--category", multiple=True, help="Only records where a category has a state: analytics=granted.")
+@click.option("--consent-id", help="Only this visitor's records.")
+@click.option("--no-personal", is_flag=True, help="Leave out the personal data (IP, browser, OS, device, page).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout).")
+@with_appcontext
+def export_log(site_key, format_, since, until, region, method, category, consent_id, no_personal, output):
+    """Export a site's consent log as CSV or NDJSON (docs/auditors.md), streamed in constant memory."""
+    from . import exporting
+    from .schemas.audit import ExportQuerySchema, export_filter
+
+    query = _audit_query(
+        ExportQuerySchema(),
+        {
+            "format": format_,
+            "since": since,
+            "until": until,
+            "region": list(region),
+            "method": list(method),
+            "category": list(category),
+            "consent_id": consent_id,
+        },
+    )
+    site = _site(site_key)
+    export = exporting.csv if format_ == "csv" else exporting.ndjson
+    _write(export(site, export_filter(query), not no_personal), output)
+
+
 @cmp.command("openapi")
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout)."

@@ -1,0 +1,61 @@
+"""The auditor's API: export a site's consent log (CSV, NDJSON), build an audit bundle anyone can verify offline,
+and read the site's consent rates. Every key of the site may read them (owner and auditor keys), and the
+operator's admin key; another site's key gets 403.
+"""
+
+from __future__ import annotations
+
+from flask import Response, stream_with_context
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from .. import exporting
+from ..schemas.audit import ExportQuerySchema, export_filter
+from .auth import SECURITY, site_for
+
+blp = Blueprint(
+    "audit",
+    __name__,
+    url_prefix="/api/v1",
+    description="Auditors: export a site's consent log, build verifiable audit bundles, read consent rates.",
+)
+
+CSV_TYPE = "text/csv; charset=utf-8; header=present"
+NDJSON_TYPE = "application/x-ndjson"
+
+
+def _text_response(description: str, *media_types: str) -> dict:
+    return {
+        "200": {
+            "description": description,
+            "content": {media: {"schema": {"type": "string"}} for media in media_types},
+        }
+    }
+
+
+def _attachment(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+
+
+@blp.route("/sites/<site_key>/records")
+class RecordsExport(MethodView):
+    @blp.doc(
+        security=SECURITY,
+        summary="Export the site's consent log for a period (CSV or NDJSON), streamed",
+        description="One record per CSV row or NDJSON line, oldest first. NDJSON embeds each record's canonical "
+        "form exactly as it was hashed, with its log position and record hash, so that it can be re-hashed; CSV "
+        "has one column per category and is protected against formula injection (docs/auditors.md).",
+        responses=_text_response("The records, streamed.", "text/csv", NDJSON_TYPE),
+    )
+    @blp.arguments(ExportQuerySchema, location="query")
+    def get(self, query, site_key):
+        site = site_for(site_key)
+        flt = export_filter(query)
+        personal = query["personal"]
+        if query["format"] == "csv":
+            body, media, extension = exporting.csv(site, flt, personal), CSV_TYPE, "csv"
+        else:
+            body, media, extension = exporting.ndjson(site, flt, personal), NDJSON_TYPE, "ndjson"
+        headers = _attachment(exporting.file_name(site, flt, extension))
+        return Response(stream_with_context(body), content_type=media, headers=headers)
+
