@@ -356,6 +356,46 @@ def export_log(site_key, format_, since, until, region, method, category, consen
     _write(export(site, export_filter(query), not no_personal), output)
 
 
+@cmp.command("audit-bundle")
+@click.argument("site_key")
+@click.option("--since", help="From this day or time on (2026-11-01, 2026-11-01T09:30:00Z; UTC).")
+@click.option("--until", help="Before this day or time.")
+@click.option("--no-personal", is_flag=True, help="Leave out the personal data and their salts.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="ZIP to write.")
+@with_appcontext
+def audit_bundle(site_key, since, until, no_personal, output):
+    """Write an audit bundle of a site's consent log (docs/auditors.md); check it with tools/verify_bundle.py."""
+    from . import bundling
+    from .schemas.audit import BundleQuerySchema
+
+    query = _audit_query(BundleQuerySchema(), {"since": since, "until": until})
+    site = _site(site_key)
+    keyring = current_app.extensions["cmp.keys"]
+    logbook.sequence(site, keyring.current, keyring.name)  # what was just recorded belongs in it too
+    try:
+        with output.open("wb") as file:
+            built = bundling.build(
+                site,
+                file,
+                keys=keyring.public_keys(),
+                log_name=keyring.name,
+                since=query.get("since"),
+                until=query.get("until"),
+                with_personal=not no_personal,
+            )
+    except bundling.NothingToBundle as nothing:
+        output.unlink(missing_ok=True)
+        raise click.ClickException(str(nothing)) from None
+    manifest = built.manifest
+    counts, positions = manifest["counts"], manifest["positions"]
+    click.echo(
+        f"wrote {output}: positions {positions['first']} to {positions['last']} of {manifest['log']}, "
+        f"{counts['records']} records ({counts['in_period']} in the period), {counts['purged']} purged, "
+        f"{counts['versions']} version(s), checkpoint of size {manifest['checkpoint']['tree_size']}"
+    )
+    click.echo(f"check it with: python3 tools/verify_bundle.py {output}")
+
+
 @cmp.command("openapi")
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout)."

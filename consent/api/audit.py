@@ -5,12 +5,14 @@ operator's admin key; another site's key gets 403.
 
 from __future__ import annotations
 
-from flask import Response, stream_with_context
-from flask.views import MethodView
-from flask_smorest import Blueprint
+import tempfile
 
-from .. import exporting
-from ..schemas.audit import ExportQuerySchema, export_filter
+from flask import Response, current_app, stream_with_context
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from .. import bundling, exporting
+from ..schemas.audit import BundleQuerySchema, ExportQuerySchema, export_filter
 from .auth import SECURITY, site_for
 
 blp = Blueprint(
@@ -59,3 +61,43 @@ class RecordsExport(MethodView):
         headers = _attachment(exporting.file_name(site, flt, extension))
         return Response(stream_with_context(body), content_type=media, headers=headers)
 
+
+@blp.route("/sites/<site_key>/audit-bundle")
+class AuditBundle(MethodView):
+    @blp.doc(
+        security=SECURITY,
+        summary="An audit bundle of the site's consent log for a period (ZIP), checkable offline",
+        description="The records of the period with the published versions they name, signed checkpoints, a Merkle "
+        "range proof, the published keys and a manifest (docs/auditors.md). Check it with tools/verify_bundle.py. "
+        "404 when no logged record falls in the period.",
+        responses={
+            "200": {
+                "description": "The bundle.",
+                "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        },
+    )
+    @blp.arguments(BundleQuerySchema, location="query")
+    def get(self, query, site_key):
+        site = site_for(site_key)
+        keyring = current_app.extensions["cmp.keys"]
+        since, until = query.get("since"), query.get("until")
+        archive = tempfile.TemporaryFile()  # noqa: SIM115 - on disk, not in memory; closed once sent
+        try:
+            bundling.build(
+                site,
+                archive,
+                keys=keyring.public_keys(),
+                log_name=keyring.name,
+                since=since,
+                until=until,
+                with_personal=query["personal"],
+            )
+        except bundling.NothingToBundle as nothing:
+            archive.close()
+            abort(404, message=str(nothing))
+        except BaseException:
+            archive.close()
+            raise
+        headers = _attachment(bundling.file_name(site, since, until)) | {"Content-Length": str(archive.tell())}
+        return Response(bundling.stream(archive), content_type="application/zip", headers=headers)
