@@ -396,6 +396,35 @@ def audit_bundle(site_key, since, until, no_personal, output):
     click.echo(f"check it with: python3 tools/verify_bundle.py {output}")
 
 
+@cmp.command("consent-report")
+@click.argument("site_key")
+@click.option("--since", help="From this day on (2026-11-01; default: 30 days before --until).")
+@click.option("--until", help="Before this day (default: tomorrow, so that today counts).")
+@click.option("--format", "format_", type=click.Choice(["json", "csv", "html"]), default="json", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout).")
+@with_appcontext
+def consent_report(site_key, since, until, format_, output):
+    """A site's consent rates: banners shown and how they were answered (docs/auditors.md). Counts only."""
+    from . import reporting
+    from .core.reports import report_csv
+    from .schemas.audit import ConsentRateReportSchema, ReportQuerySchema
+    from .web.reports import render
+
+    query = _audit_query(ReportQuerySchema(), {"since": since, "until": until, "format": format_})
+    site = _site(site_key)
+    start, end = reporting.period(query.get("since"), query.get("until"))
+    current_app.extensions["cmp.impressions"].flush()  # this process's own counts, if any
+    report = reporting.report(site, start, end)
+    if format_ == "csv":
+        text = report_csv(report)
+    elif format_ == "html":
+        with current_app.test_request_context():  # the page links its stylesheet by URL
+            text = render(site, report)
+    else:
+        text = json.dumps(ConsentRateReportSchema().dump(report), indent=1, sort_keys=True) + "\n"
+    _write([text], output)
+
+
 @cmp.command("openapi")
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout)."

@@ -7,12 +7,20 @@ from __future__ import annotations
 
 import tempfile
 
-from flask import Response, current_app, stream_with_context
+from flask import Response, current_app, jsonify, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from .. import bundling, exporting
-from ..schemas.audit import BundleQuerySchema, ExportQuerySchema, export_filter
+from .. import bundling, exporting, reporting
+from ..core import reports
+from ..schemas.audit import (
+    BundleQuerySchema,
+    ConsentRateReportSchema,
+    ExportQuerySchema,
+    ReportQuerySchema,
+    export_filter,
+)
+from ..web import reports as report_page
 from .auth import SECURITY, site_for
 
 blp = Blueprint(
@@ -101,3 +109,45 @@ class AuditBundle(MethodView):
             raise
         headers = _attachment(bundling.file_name(site, since, until)) | {"Content-Length": str(archive.tell())}
         return Response(bundling.stream(archive), content_type="application/zip", headers=headers)
+
+
+MAX_REPORT_DAYS = 366
+
+
+@blp.route("/sites/<site_key>/consent-rates")
+class ConsentRates(MethodView):
+    @blp.doc(
+        security=SECURITY,
+        summary="The site's consent rates: banners shown and how they were answered (JSON, CSV, or a page)",
+        description="Counts for whole UTC days (default: the last 30): impressions, decisions by method and the "
+        "estimated 'no action', by day, region, published version, and the granted rate of each category. "
+        "`format=html` is a page with charts. Only counts: no personal data.",
+        responses={
+            "200": {
+                "description": "The report.",
+                "content": {
+                    "application/json": {"schema": ConsentRateReportSchema},
+                    "text/csv": {"schema": {"type": "string"}},
+                    "text/html": {"schema": {"type": "string"}},
+                },
+            }
+        },
+    )
+    @blp.arguments(ReportQuerySchema, location="query")
+    def get(self, query, site_key):
+        site = site_for(site_key)
+        since, until = reporting.period(query.get("since"), query.get("until"))
+        if (until - since).days > MAX_REPORT_DAYS:
+            abort(422, errors={"query": {"until": [f"a report covers at most {MAX_REPORT_DAYS} days"]}})
+        report = reporting.report(site, since, until)
+        if query["format"] == "csv":
+            name = f"{site.key}-consent-rates-{since:%Y-%m-%d}-to-{until:%Y-%m-%d}.csv"
+            return Response(reports.report_csv(report), content_type=CSV_TYPE, headers=_attachment(name))
+        if query["format"] == "html":
+            headers = {
+                "Content-Security-Policy": report_page.CONTENT_SECURITY_POLICY,
+                "Cache-Control": "no-store",
+                "X-Content-Type-Options": "nosniff",
+            }
+            return Response(report_page.render(site, report), content_type="text/html; charset=utf-8", headers=headers)
+        return jsonify(ConsentRateReportSchema().dump(report))
