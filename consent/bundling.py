@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -48,10 +49,15 @@ class _Archive:
     def __init__(self, out: IO[bytes]):
         self.zip = zipfile.ZipFile(out, "w", **COMPRESSION)
         self.digests: dict[str, str] = {}
+        self.stamp = time.gmtime()[:6]  # ZIP entries carry a date; without one they say 1980
 
     def write(self, name: str, chunks: Iterator[bytes] | bytes) -> None:
         digest = hashlib.sha256()
-        with self.zip.open(name, "w", force_zip64=True) as member:
+        entry = zipfile.ZipInfo(name, date_time=self.stamp)
+        entry.compress_type = COMPRESSION["compression"]
+        level = "compress_level" if hasattr(entry, "compress_level") else "_compresslevel"  # named so since 3.13
+        setattr(entry, level, COMPRESSION["compresslevel"])
+        with self.zip.open(entry, "w", force_zip64=True) as member:
             for chunk in [chunks] if isinstance(chunks, bytes) else chunks:
                 digest.update(chunk)
                 member.write(chunk)
@@ -231,8 +237,8 @@ def _record_lines(connection, site, first, last, cutoff, period, counts, version
             at = document.find('"version":"') + 11
             versions.add(document[at : at + 64])
             at = document.find('"time":"') + 8
-            time = document[at : at + 27]
-            if (since is None or time >= since) and (until is None or time < until):
+            moment = document[at : at + 27]
+            if (since is None or moment >= since) and (until is None or moment < until):
                 counts["in_period"] += 1
             lines.append(record_line(row[0], row[1], document))
             if personal is not None:
