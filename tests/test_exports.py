@@ -192,6 +192,7 @@ def test_owner_and_admin_keys_export_too_but_no_other_sites_key(app, client, adm
         ("format=csv&category=analytics:maybe", "category"),
         ("format=csv&consent_id=short", "consent_id"),
         ("format=csv&personal=perhaps", "personal"),
+        ("format=csv&methods=gpc", "methods"),  # a mistyped filter is refused, not ignored
     ],
 )
 def test_a_bad_query_is_refused_naming_the_field(auditor, logged, query, field):

@@ -10,6 +10,7 @@ import tempfile
 from flask import Response, current_app, jsonify, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
+from marshmallow import RAISE
 
 from .. import bundling, exporting, reporting
 from ..core import reports
@@ -57,7 +58,7 @@ class RecordsExport(MethodView):
         "has one column per category and is protected against formula injection (docs/auditors.md).",
         responses=_text_response("The records, streamed.", "text/csv", NDJSON_TYPE),
     )
-    @blp.arguments(ExportQuerySchema, location="query")
+    @blp.arguments(ExportQuerySchema, location="query", unknown=RAISE)  # a mistyped filter must not widen
     def get(self, query, site_key):
         site = site_for(site_key)
         flt = export_filter(query)
@@ -85,7 +86,7 @@ class AuditBundle(MethodView):
             }
         },
     )
-    @blp.arguments(BundleQuerySchema, location="query")
+    @blp.arguments(BundleQuerySchema, location="query", unknown=RAISE)  # a mistyped filter must not widen
     def get(self, query, site_key):
         site = site_for(site_key)
         keyring = current_app.extensions["cmp.keys"]
@@ -133,7 +134,7 @@ class ConsentRates(MethodView):
             }
         },
     )
-    @blp.arguments(ReportQuerySchema, location="query")
+    @blp.arguments(ReportQuerySchema, location="query", unknown=RAISE)  # a mistyped filter must not widen
     def get(self, query, site_key):
         site = site_for(site_key)
         since, until = reporting.period(query.get("since"), query.get("until"))
