@@ -30,6 +30,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/banner.py
 	$(BIN)/python bench/decisions.py
 	$(BIN)/python bench/verify.py
+	$(BIN)/python bench/export.py
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -63,6 +63,7 @@ def register_extensions(app: Flask, settings: Settings) -> None:
     from .live import LiveSites
     from .logbook import Sequencer
     from .ratelimit import RateLimiter
+    from .reporting import ImpressionCounter
 
     app.session_interface = NoSessions()
     db.init_app(app)
@@ -84,6 +85,8 @@ def register_extensions(app: Flask, settings: Settings) -> None:
     app.extensions["cmp.locator"] = Locator(settings.geo_headers, settings.geoip)
     app.extensions["cmp.keys"] = KeyRing(settings)
     app.extensions["cmp.decision_limit"] = RateLimiter(settings.rate_limit, settings.redis_url)
+    app.extensions["cmp.impression_limit"] = RateLimiter(settings.impression_rate_limit, settings.redis_url)
+    app.extensions["cmp.impressions"] = ImpressionCounter(app, settings.impression_flush_seconds)
     # Started by the first decision a process records (not a hook on every request: the banner's are hot).
     app.extensions["cmp.sequencer"] = (
         Sequencer(app, settings.checkpoint_seconds) if settings.checkpoint_seconds else None
@@ -91,7 +94,7 @@ def register_extensions(app: Flask, settings: Settings) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .api import banner, decisions, ops, owner
+    from .api import audit, banner, decisions, impressions, ops, owner
     from .extensions import api
     from .web import declaration, pages, preferences
 
@@ -99,6 +102,8 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(banner.blp)
     api.register_blueprint(decisions.blp)
     api.register_blueprint(decisions.keys_blp)
+    api.register_blueprint(impressions.blp)
+    api.register_blueprint(audit.blp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(declaration.bp)
     app.register_blueprint(preferences.bp)

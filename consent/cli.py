@@ -307,6 +307,134 @@ def erase(site_key: str, consent_id: str) -> None:
     click.echo(f"{site_key}: erased the personal data of {done.records} records of {consent_id} (recorded)")
 
 
+# --- auditors ---------------------------------------------------------------------------------------------------
+
+
+def _audit_query(schema, values: dict) -> dict:
+    """Options checked by the API's own query schema, so that both refuse the same input in the same words."""
+    try:
+        return schema.load({name: value for name, value in values.items() if value not in (None, ())})
+    except ValidationError as error:
+        lines = "\n".join(_flatten({f"--{name.replace('_', '-')}": m for name, m in error.messages.items()}))
+        raise click.ClickException(f"invalid options:\n{lines}") from None
+
+
+def _write(chunks, output: Path | None) -> None:
+    stream = output.open("w", encoding="utf-8", newline="") if output else None
+    try:
+        for chunk in chunks:
+            if stream:
+                stream.write(chunk)
+            else:
+                click.echo(chunk, nl=False)
+    finally:
+        if stream:
+            stream.close()
+
+
+@cmp.command("export-log")
+@click.argument("site_key")
+@click.option("--format", "format_", type=click.Choice(["csv", "ndjson"]), default="csv", show_default=True)
+@click.option("--since", help="From this day or time on (2026-11-01, 2026-11-01T09:30:00Z; UTC).")
+@click.option("--until", help="Before this day or time.")
+@click.option("--region", multiple=True, help="Only records made in this region (FR, US-CA); repeatable.")
+@click.option("--method", multiple=True, help="Only records made this way (accept_all, gpc, ...); repeatable.")
+@click.option("--category", multiple=True, help="Only records where a category has a state: analytics=granted.")
+@click.option("--consent-id", help="Only this visitor's records.")
+@click.option("--no-personal", is_flag=True, help="Leave out the personal data (IP, browser, OS, device, page).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout).")
+@with_appcontext
+def export_log(site_key, format_, since, until, region, method, category, consent_id, no_personal, output):
+    """Export a site's consent log as CSV or NDJSON (docs/auditors.md), streamed in constant memory."""
+    from . import exporting
+    from .schemas.audit import ExportQuerySchema, export_filter
+
+    query = _audit_query(
+        ExportQuerySchema(),
+        {
+            "format": format_,
+            "since": since,
+            "until": until,
+            "region": list(region),
+            "method": list(method),
+            "category": list(category),
+            "consent_id": consent_id,
+        },
+    )
+    site = _site(site_key)
+    export = exporting.csv if format_ == "csv" else exporting.ndjson
+    _write(export(site, export_filter(query), not no_personal), output)
+
+
+@cmp.command("audit-bundle")
+@click.argument("site_key")
+@click.option("--since", help="From this day or time on (2026-11-01, 2026-11-01T09:30:00Z; UTC).")
+@click.option("--until", help="Before this day or time.")
+@click.option("--no-personal", is_flag=True, help="Leave out the personal data and their salts.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="ZIP to write.")
+@with_appcontext
+def audit_bundle(site_key, since, until, no_personal, output):
+    """Write an audit bundle of a site's consent log (docs/auditors.md); check it with tools/verify_bundle.py."""
+    from . import bundling
+    from .schemas.audit import BundleQuerySchema
+
+    query = _audit_query(BundleQuerySchema(), {"since": since, "until": until})
+    site = _site(site_key)
+    keyring = current_app.extensions["cmp.keys"]
+    logbook.sequence(site, keyring.current, keyring.name)  # what was just recorded belongs in it too
+    try:
+        with output.open("wb") as file:
+            built = bundling.build(
+                site,
+                file,
+                keys=keyring.public_keys(),
+                log_name=keyring.name,
+                since=query.get("since"),
+                until=query.get("until"),
+                with_personal=not no_personal,
+            )
+    except bundling.NothingToBundle as nothing:
+        output.unlink(missing_ok=True)
+        raise click.ClickException(str(nothing)) from None
+    manifest = built.manifest
+    counts, positions = manifest["counts"], manifest["positions"]
+    click.echo(
+        f"wrote {output}: positions {positions['first']} to {positions['last']} of {manifest['log']}, "
+        f"{counts['records']} records ({counts['in_period']} in the period), {counts['purged']} purged, "
+        f"{counts['versions']} version(s), checkpoint of size {manifest['checkpoint']['tree_size']}"
+    )
+    click.echo(f"check it with: python3 tools/verify_bundle.py {output}")
+
+
+@cmp.command("consent-report")
+@click.argument("site_key")
+@click.option("--since", help="From this day on (2026-11-01; default: 30 days before --until).")
+@click.option("--until", help="Before this day (default: tomorrow, so that today counts).")
+@click.option("--format", "format_", type=click.Choice(["json", "csv", "html"]), default="json", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout).")
+@with_appcontext
+def consent_report(site_key, since, until, format_, output):
+    """A site's consent rates: banners shown and how they were answered (docs/auditors.md). Counts only."""
+    from . import reporting
+    from .core.reports import report_csv
+    from .schemas.audit import ConsentRateReportSchema, ReportQuerySchema
+    from .web.reports import render
+
+    query = _audit_query(ReportQuerySchema(), {"since": since, "until": until, "format": format_})
+    site = _site(site_key)
+    start, end = reporting.period(query.get("since"), query.get("until"))
+    current_app.extensions["cmp.impressions"].flush()  # this process's own counts, if any
+    report = reporting.report(site, start, end)
+    if format_ == "csv":
+        text = report_csv(report)
+    elif format_ == "html":
+        with current_app.test_request_context():  # the page links its stylesheet by URL
+            text = render(site, report)
+    else:
+        text = json.dumps(ConsentRateReportSchema().dump(report), indent=1, sort_keys=True) + "\n"
+    _write([text], output)
+
+
 @cmp.command("openapi")
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout)."

@@ -66,6 +66,8 @@ class Settings:
     ip_storage: str = "truncate"  # "truncate" (/24, /48), "hash" (keyed HMAC-SHA256) or "none"
     ip_hash_key: str | None = None  # the HMAC key for ip_storage=hash (default: derived from the secret key)
     rate_limit: str = "120 per minute"  # decisions per visitor IP address and site
+    impression_rate_limit: str = "600 per minute"  # banner impressions per visitor IP address and site
+    impression_flush_seconds: float = 5.0  # how often each process writes the impressions it counted; 0: at once
     redis_url: str | None = None  # shared rate-limit counters for several processes; unset: per process
     checkpoint_seconds: float = 10.0  # how often each process sequences new records and signs a checkpoint
     log_format: str | None = None  # "json" or "text"; None: json in production, text elsewhere
@@ -112,6 +114,7 @@ class Settings:
             ("CMP_SIGNING_KEY", "signing_key"),
             ("CMP_IP_HASH_KEY", "ip_hash_key"),
             ("CMP_RATE_LIMIT", "rate_limit"),
+            ("CMP_IMPRESSION_RATE_LIMIT", "impression_rate_limit"),
             ("CMP_REDIS_URL", "redis_url"),
         ):
             if value := get(name):
@@ -136,6 +139,8 @@ class Settings:
             values["metrics_token"] = token
         if (timeout := get("CMP_DB_TIMEOUT")) is not None:
             values["db_timeout"] = _float(timeout, "CMP_DB_TIMEOUT")
+        if (interval := get("CMP_IMPRESSION_FLUSH_SECONDS")) is not None:
+            values["impression_flush_seconds"] = _float(interval, "CMP_IMPRESSION_FLUSH_SECONDS")
         return cls(**values)
 
     @property
@@ -163,6 +168,12 @@ class Settings:
             parse_many(self.rate_limit)
         except ValueError:
             raise ConfigurationError(f"CMP_RATE_LIMIT={self.rate_limit!r}: use e.g. '120 per minute'") from None
+        try:
+            parse_many(self.impression_rate_limit)
+        except ValueError:
+            raise ConfigurationError(
+                f"CMP_IMPRESSION_RATE_LIMIT={self.impression_rate_limit!r}: use e.g. '600 per minute'"
+            ) from None
         if self.geoip not in ("iptocc", "none") and not Path(self.geoip).is_file():
             raise ConfigurationError(f"CMP_GEOIP={self.geoip!r}: not 'iptocc', 'none' or an existing .mmdb file")
 

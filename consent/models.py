@@ -7,13 +7,14 @@ the database refuses it too (triggers created by the migrations).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -569,3 +570,19 @@ class Erasure(db.Model):
     consent_id: Mapped[str] = mapped_column(String(22))
     records: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- the consent-rate report -----------------------------------------------------------------------------------
+
+
+class ImpressionCount(db.Model):
+    """How many times a site's banner was shown on a UTC day, of a published version, in a region: a counter,
+    with no identifier of any visitor (no IP address, no consent ID, no row per visitor)."""
+
+    __tablename__ = "impression_counts"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="RESTRICT"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    region: Mapped[str] = mapped_column(String(10), primary_key=True)  # "FR", "US-CA", or "unknown"
+    count: Mapped[int] = mapped_column(BigInteger)

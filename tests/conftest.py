@@ -62,6 +62,7 @@ def make_app(database_url: str, **settings):
         "signing_key": SIGNING_KEY,
         "log_name": "consent.test",
         "checkpoint_seconds": 0,  # tests sequence and checkpoint explicitly
+        "impression_flush_seconds": 0,  # impressions are written as they are counted
         **settings,
     }
     return create_app(Settings(**values))

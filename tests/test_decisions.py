@@ -370,3 +370,13 @@ def test_a_decision_key_cannot_fetch_another_visitors_answer(client, quadient):
     decide(client, decision_key="s" * 30)
     other = decide(client, consent_id=first["consent_id"], secret=first["secret"], decision_key="s" * 30)
     assert other.status_code == 409 and "decision_key" in other.json["errors"]["json"]
+
+
+def test_a_record_key_drawn_twice_is_drawn_again_and_the_decision_stored(app, client, quadient, monkeypatch):
+    from consent import partitions
+
+    drawn = iter([7 << 40, 7 << 40, 8 << 40])  # the second decision draws the first one's key, then a fresh one
+    monkeypatch.setattr(partitions, "record_key", lambda moment: next(drawn))
+    assert decide(client).status_code == 201
+    assert decide(client).status_code == 201
+    assert records(app) == 2

@@ -17,7 +17,7 @@ from .test_decisions import decide
 def test_a_record_key_carries_its_time_and_sorts_by_it():
     earlier, later = datetime(2026, 11, 30, 12, tzinfo=UTC), datetime(2026, 11, 30, 12, 0, 0, 1000, tzinfo=UTC)
     keys = [partitions.record_key(earlier) for _ in range(1000)]
-    assert len(set(keys)) == 1000  # a million keys per millisecond
+    assert len(set(keys)) > 990  # 2**20 keys per millisecond; a rare repeat is drawn again (test_decisions)
     assert max(keys) < partitions.record_key(later)
     assert all(partitions.key_bound(earlier) <= key < partitions.key_bound(later) for key in keys)
     assert partitions.months(datetime(2026, 12, 5, tzinfo=UTC), 2)[1] == (

@@ -46,6 +46,7 @@ blp = Blueprint(
     description="Public: record decisions, read your own history, and verify the consent logs.",
 )
 SECRET_HEADER = "X-Consent-Secret"
+STORE_ATTEMPTS = 3  # a record's key or a consent ID drawn twice: draw again
 CONSENT_ID_PATTERN = re.compile(CONSENT_ID)
 
 
@@ -138,10 +139,7 @@ def take_decision(site_key: str, data: dict) -> tuple[dict, int]:
     if "decision_key" in data and (replay := _stored_answer(data, version.site_id)) is not None:
         return replay, 200
     if "consent_id" in data:
-        consent_id, secret = data["consent_id"], None
-        _check_secret(consent_id, data["secret"], version.site_id)
-    else:
-        consent_id, secret = recording.new_subject(version.site_id, settings.secret_key)
+        _check_secret(data["consent_id"], data["secret"], version.site_id)
 
     keyring = current_app.extensions["cmp.keys"]
     decision = recording.Decision(
@@ -154,30 +152,39 @@ def take_decision(site_key: str, data: dict) -> tuple[dict, int]:
         control=data.get("control"),
         page_url=data.get("page_url"),
     )
-    try:
-        recorded = recording.record_decision(
-            site_id=version.site_id,
-            site_key=site_key,
-            consent_id=consent_id,
-            decision=decision,
-            rule=served,
-            location=location,
-            device=device,
-            ip=recording.stored_ip(request.remote_addr, settings),
-            key=keyring.current,
-            issuer=settings.public_url,
-            secret=secret,
-            decision_key=data.get("decision_key"),
-        )
-        db.session.commit()
-        metrics.DECISIONS.labels(site_key, data["method"].value).inc()
-        _sequence_in_the_background()
-    except IntegrityError:
-        db.session.rollback()  # the same decision key, stored by a concurrent retry a moment ago
-        replay = _stored_answer(data, version.site_id) if "decision_key" in data else None
-        if replay is None:
-            raise
-        return replay, 200
+    for attempt in range(1, STORE_ATTEMPTS + 1):
+        if "consent_id" in data:
+            consent_id, secret = data["consent_id"], None
+        else:
+            consent_id, secret = recording.new_subject(version.site_id, settings.secret_key)
+        try:
+            recorded = recording.record_decision(
+                site_id=version.site_id,
+                site_key=site_key,
+                consent_id=consent_id,
+                decision=decision,
+                rule=served,
+                location=location,
+                device=device,
+                ip=recording.stored_ip(request.remote_addr, settings),
+                key=keyring.current,
+                issuer=settings.public_url,
+                secret=secret,
+                decision_key=data.get("decision_key"),
+            )
+            db.session.commit()
+            break
+        except IntegrityError:
+            db.session.rollback()
+            # The same decision key, stored by a concurrent retry a moment ago: answer with that record.
+            if "decision_key" in data and (replay := _stored_answer(data, version.site_id)) is not None:
+                return replay, 200
+            # Otherwise a new key drawn twice (a record's key in the same millisecond, a consent ID): draw again.
+            current_app.logger.warning("decision not stored (attempt %s): %s", attempt, "integrity conflict")
+    else:
+        abort(503, message="The decision could not be stored; send it again.", headers={"Retry-After": "1"})
+    metrics.DECISIONS.labels(site_key, data["method"].value).inc()
+    _sequence_in_the_background()
     answer = {
         "recorded": True,
         "record_id": recorded.value.record_id,

@@ -2,7 +2,8 @@
 
 A site's consent log is a sequence of records; the log at size ``n`` is summed up by the Merkle Tree Hash of
 its first ``n`` leaves. A checkpoint signs that hash. An inclusion proof shows one record is in a checkpointed
-log; a consistency proof shows a later checkpoint extends an earlier one (nothing was removed or rewritten).
+log; a consistency proof shows a later checkpoint extends an earlier one (nothing was removed or rewritten); a
+range proof shows a contiguous run of records is in it, complete and in order (what an audit bundle carries).
 
 Leaves are hashed ``SHA-256(0x00 || data)`` and interior nodes ``SHA-256(0x01 || left || right)``, so a leaf can
 never pass for a node. Everything here works on 32-byte digests and is independent of what a leaf contains.
@@ -11,7 +12,8 @@ never pass for a node. Everything here works on 32-byte digests and is independe
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
@@ -127,6 +129,27 @@ class Tree:
             return [*self._subproof(m, start, split, complete), self._subtree(start + split, size - split)]
         return [*self._subproof(m - split, start + split, size - split, False), self._subtree(start, split)]
 
+    def range_proof(self, start: int, end: int, size: int | None = None) -> RangeProof:
+        """Proof that leaves [start, end) are, in order, the leaves at those positions of the tree of ``size``."""
+        size = self.size if size is None else size
+        if not 0 <= start < end <= size <= self.size:
+            raise IndexError(f"no range proof for positions {start} to {end - 1} in a tree of {size}")
+        left: list[bytes] = []
+        right: list[bytes] = []
+
+        def outside(first: int, count: int) -> None:
+            if first + count <= start:
+                left.append(self._subtree(first, count))
+            elif first >= end:
+                right.append(self._subtree(first, count))
+            elif not (start <= first and first + count <= end):
+                split = _largest_power_of_two_below(count)
+                outside(first, split)
+                outside(first + split, count - split)
+
+        outside(0, size)
+        return RangeProof(start, end, size, left, right)
+
 
 def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes], expected_root: bytes) -> bool:
     """RFC 9162 section 2.1.3.2: does ``proof`` put ``leaf`` at ``index`` of the tree of ``size`` with that root?"""
@@ -177,3 +200,130 @@ def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: 
 def _largest_power_of_two_below(n: int) -> int:
     """The largest power of two strictly smaller than ``n`` (n > 1): where RFC 6962 splits a tree."""
     return 1 << ((n - 1).bit_length() - 1)
+
+
+# --- range proofs ----------------------------------------------------------------------------------------------
+#
+# A range proof ties the leaves [start, end) to the root of the tree of ``size`` with the hashes of the subtrees
+# on either side of the range: on the left, the complete subtrees that make up [0, start), which are exactly the
+# frontier of the tree of ``start`` leaves; on the right, the RFC 6962 subtrees that make up [end, size), left to
+# right. Both are what the RFC 6962 recursion meets when it splits the tree until every node is inside or
+# outside the range, so a verifier rebuilds the root from them and the range's own leaves, and nothing else.
+
+
+@dataclass(frozen=True)
+class RangeProof:
+    start: int  # the first position of the range
+    end: int  # the position after its last
+    size: int  # the size of the tree it ties the range to
+    left: list[bytes]  # the frontier of the first ``start`` leaves, largest subtree first
+    right: list[bytes]  # the subtrees after the range, left to right
+
+
+def frontier_sizes(size: int) -> list[int]:
+    """The sizes of the complete subtrees making up a tree of ``size`` leaves, largest first."""
+    return [1 << bit for bit in range(size.bit_length() - 1, -1, -1) if size >> bit & 1]
+
+
+def range_proof_from_leaves(
+    start: int, end: int, size: int, before: Iterable[bytes], after: Iterable[bytes]
+) -> RangeProof:
+    """The range proof computed from the leaves before the range (positions [0, start)) and after it ([end, size)),
+    each read once, in order, in logarithmic memory: what a log too large to hold in memory needs."""
+    if not 0 <= start < end <= size:
+        raise IndexError(f"no range proof for positions {start} to {end - 1} in a tree of {size}")
+    frontier: Frontier = []
+    counted = 0
+    for leaf in before:
+        extend(frontier, leaf)
+        counted += 1
+    if counted != start:
+        raise ValueError(f"{counted} leaves before the range, expected {start}")
+    leaves = iter(after)
+    right: list[bytes] = []
+
+    def subtree(count: int) -> bytes:  # the next ``count`` leaves form a subtree: hash it with a frontier of its own
+        own: Frontier = []
+        for _ in range(count):
+            leaf = next(leaves, None)
+            if leaf is None:
+                raise ValueError(f"fewer than {size - end} leaves after the range")
+            extend(own, leaf)
+        return frontier_root(own)
+
+    def walk(first: int, count: int) -> None:
+        if first >= end:
+            right.append(subtree(count))
+        elif first + count > end:
+            split = _largest_power_of_two_below(count)
+            walk(first, split)
+            walk(first + split, count - split)
+
+    walk(0, size)
+    if next(leaves, None) is not None:
+        raise ValueError(f"more than {size - end} leaves after the range")
+    return RangeProof(start, end, size, [node for _, node in frontier], right)
+
+
+class RangeCheck:
+    """Rebuilds a tree from a range proof and the range's leaves, fed in order: the root of every size inside the
+    range is known as the leaves arrive (to check checkpoints signed at those sizes), and the proof's root at the
+    end."""
+
+    def __init__(self, proof: RangeProof):
+        self.proof = proof
+        sizes = frontier_sizes(proof.start)
+        if len(sizes) != len(proof.left):
+            raise ValueError(f"the left side of a range starting at {proof.start} has {len(sizes)} subtrees")
+        self.frontier: Frontier = list(zip(sizes, proof.left))
+        self.size = proof.start
+
+    def add(self, leaf: bytes) -> None:
+        extend(self.frontier, leaf)
+        self.size += 1
+
+    def root_now(self) -> bytes:
+        """The root of the tree of the leaves so far (those before the range, then the range's added so far)."""
+        return frontier_root(self.frontier)
+
+    def root(self) -> bytes | None:
+        """The root of the proof's tree, once every leaf of the range was added; None if the proof is malformed."""
+        proof = self.proof
+        if self.size != proof.end:
+            return None
+        blocks, first = {}, 0
+        for count, node in self.frontier:
+            blocks[(first, count)] = node
+            first += count
+        right = iter(proof.right)
+
+        def rebuild(first: int, count: int) -> bytes | None:
+            if (first, count) in blocks:
+                return blocks[(first, count)]
+            if first >= proof.end:
+                return next(right, None)
+            if count == 1:
+                return None
+            split = _largest_power_of_two_below(count)
+            left_node, right_node = rebuild(first, split), rebuild(first + split, count - split)
+            return None if left_node is None or right_node is None else node_hash(left_node, right_node)
+
+        built = rebuild(0, proof.size)
+        if next(right, None) is not None:
+            return None
+        return built
+
+
+def verify_range(proof: RangeProof, leaves: Iterable[bytes], expected_root: bytes) -> bool:
+    """Are ``leaves`` the leaves [proof.start, proof.end) of the tree of proof.size whose root is ``expected_root``?"""
+    if not 0 <= proof.start < proof.end <= proof.size:
+        return False
+    try:
+        check = RangeCheck(proof)
+    except ValueError:
+        return False
+    for leaf in leaves:
+        if check.size == proof.end:
+            return False
+        check.add(leaf)
+    return check.root() == expected_root
