@@ -37,7 +37,7 @@ from ..schemas.decisions import (
     KeySetSchema,
 )
 from ..schemas.site import raise_problems
-from .visitors import allows_origin, locate
+from .visitors import allow_site_pages, allows_origin, locate
 
 blp = Blueprint(
     "decisions",
@@ -57,20 +57,7 @@ def _site_config(site_key: str):
     return live.config
 
 
-@blp.after_request
-def _cors(response):
-    """The site's own pages may call these endpoints (and preflight them); no other origin may."""
-    origin = request.headers.get("Origin")
-    site_key = (request.view_args or {}).get("site_key")
-    if origin and site_key:
-        live = current_app.extensions["cmp.live"].get(site_key)
-        if live is not None and allows_origin(live.config, origin):
-            response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Access-Control-Allow-Headers"] = f"Content-Type, {SECRET_HEADER}"
-            response.headers["Access-Control-Allow-Methods"] = "GET, POST"
-            response.headers["Access-Control-Max-Age"] = "600"
-        response.vary.add("Origin")
-    return response
+allow_site_pages(blp, methods="GET, POST", headers=f"Content-Type, {SECRET_HEADER}")
 
 
 def _within_rate_limit(site_key: str) -> None:

@@ -17,7 +17,7 @@ from marshmallow import ValidationError
 
 from .. import publishing, recording
 from ..schemas.audit import ImpressionAnswerSchema, ImpressionSchema
-from .visitors import allows_origin, locate
+from .visitors import allow_site_pages, allows_origin, locate
 
 blp = Blueprint(
     "impressions",
@@ -28,20 +28,7 @@ blp = Blueprint(
 BODY_TYPES = ("application/json", "text/plain")
 
 
-@blp.after_request
-def _cors(response):
-    """The site's own pages may post impressions (and preflight them); no other origin may."""
-    origin = request.headers.get("Origin")
-    site_key = (request.view_args or {}).get("site_key")
-    if origin and site_key:
-        live = current_app.extensions["cmp.live"].get(site_key)
-        if live is not None and allows_origin(live.config, origin):
-            response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Access-Control-Allow-Headers"] = "Content-Type"
-            response.headers["Access-Control-Allow-Methods"] = "POST"
-            response.headers["Access-Control-Max-Age"] = "600"
-        response.vary.add("Origin")
-    return response
+allow_site_pages(blp, methods="POST")
 
 
 def _body() -> dict:

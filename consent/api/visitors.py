@@ -41,3 +41,22 @@ def allows_origin(config: SiteConfig, origin: str) -> bool:
         if host == domain or (domain.startswith("*.") and host.endswith(domain[1:])):
             return True
     return False
+
+
+def allow_site_pages(blueprint, methods: str, headers: str = "Content-Type") -> None:
+    """CORS for a blueprint's endpoints with a ``site_key``: the site's own pages may call them (and preflight
+    them); no other origin may."""
+
+    @blueprint.after_request
+    def cors(response):
+        origin = request.headers.get("Origin")
+        site_key = (request.view_args or {}).get("site_key")
+        if origin and site_key:
+            live = current_app.extensions["cmp.live"].get(site_key)
+            if live is not None and allows_origin(live.config, origin):
+                response.headers["Access-Control-Allow-Origin"] = origin
+                response.headers["Access-Control-Allow-Headers"] = headers
+                response.headers["Access-Control-Allow-Methods"] = methods
+                response.headers["Access-Control-Max-Age"] = "600"
+            response.vary.add("Origin")
+        return response
