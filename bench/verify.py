@@ -56,7 +56,7 @@ def fill(app, records: int) -> None:
     from flask_migrate import upgrade
     from sqlalchemy import insert, select
 
-    from consent import logbook, publishing
+    from consent import logbook, partitions, publishing
     from consent.core import merkle
     from consent.core import records as rec
     from consent.extensions import db
@@ -73,8 +73,9 @@ def fill(app, records: int) -> None:
         receipt = "eyJhbGciOiJFZERTQSJ9.bench.receipt"  # the receipt is not what verify checks
         methods = [("accept_all", True, True), ("reject_all", False, False), ("custom", True, False)]
         regions = [("FR", None, "header:cloudflare"), ("DE", None, "ip:iptocc"), ("US", "US-CA", "header:cloudflare")]
-        start = datetime.now(UTC) - timedelta(days=30)
-        next_pk = 1
+        start = datetime.now(UTC) - timedelta(seconds=2 * records)
+        with db.engine.begin() as connection:
+            partitions.ensure(connection, now=start)  # PostgreSQL: the months of the records, back in time
         written = 0
         began = time.perf_counter()
         while written < records:
@@ -107,9 +108,10 @@ def fill(app, records: int) -> None:
                     control=method,
                 )
                 canonical = value.canonical()
+                pk = partitions.key_bound(value.time) + i % (1 << partitions.KEY_SHIFT)  # as record_key(), unique
                 rows.append(
                     {
-                        "id": next_pk,
+                        "id": pk,
                         "record_id": value.record_id,
                         "site_id": site.id,
                         "consent_id": consent_id,
@@ -118,14 +120,9 @@ def fill(app, records: int) -> None:
                         "receipt": receipt,
                     }
                 )
-                personal_rows.append(
-                    {"record_pk": next_pk, "salt": personal.salt, "data": personal.canonical().decode()}
-                )
-                pending.append(
-                    {"record_pk": next_pk, "site_id": site.id, "leaf_hash": merkle.leaf_hash(canonical).hex()}
-                )
+                personal_rows.append({"record_pk": pk, "salt": personal.salt, "data": personal.canonical().decode()})
+                pending.append({"record_pk": pk, "site_id": site.id, "leaf_hash": merkle.leaf_hash(canonical).hex()})
                 subjects.append({"consent_id": consent_id, "site_id": site.id, "secret_hash": "0" * 64})
-                next_pk += 1
             db.session.execute(insert(ConsentSubject), subjects)
             db.session.execute(insert(Record), rows)
             db.session.execute(insert(PersonalRecordData), personal_rows)
