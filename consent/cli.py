@@ -23,6 +23,7 @@ from werkzeug.serving import run_simple
 
 from . import keys, logbook, partitions, publishing
 from .core import compliance
+from .core.notices import DEFAULT_DAYS, ChangeNotice
 from .core.signing import SigningKey
 from .extensions import db
 from .models import ApiKey, DomainTaken, Site, utcnow
@@ -70,9 +71,23 @@ def _summarize_warnings(warnings, path: Path) -> None:
 @cmp.command("load")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--publish/--no-publish", default=True, show_default=True, help="Publish after loading.")
+@click.option(
+    "--notice",
+    "notices",
+    multiple=True,
+    metavar="LANG=TEXT",
+    help="Publish as a material change: the notice returning visitors see in LANG (repeat per language).",
+)
+@click.option("--notice-days", type=click.IntRange(1, 365), default=DEFAULT_DAYS, show_default=True)
 @with_appcontext
-def load(files: tuple[Path, ...], publish: bool) -> None:
+def load(files: tuple[Path, ...], publish: bool, notices: tuple[str, ...], notice_days: int) -> None:
     """Make each file's site draft exactly the file, and publish it (nothing changes if it is already live)."""
+    notice = None
+    if notices:
+        message = dict(item.split("=", 1) for item in notices if "=" in item)
+        if len(message) != len(notices):
+            raise click.BadParameter("write each notice as LANG=TEXT", param_hint="--notice")
+        notice = ChangeNotice(message, notice_days)
     for path in files:
         config = read_config(path)
         site = db.session.scalar(select(Site).where(Site.key == config.site.key))
@@ -86,7 +101,9 @@ def load(files: tuple[Path, ...], publish: bool) -> None:
         db.session.flush()
         message = "draft saved"
         if publish:
-            result = publishing.publish(site, note=f"loaded from {path.name}")
+            if notice and site.default_language not in notice.message:
+                raise click.ClickException(f"{path}: give the notice in the default language {site.default_language!r}")
+            result = publishing.publish(site, note=f"loaded from {path.name}", notice=notice)
             version = result.version
             state = "published" if result.went_live else "unchanged"
             message = f"{state}: version {version.number} ({version.hash[:12]})"

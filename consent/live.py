@@ -13,6 +13,7 @@ import hashlib
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -20,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .availability import DatabaseGate
 from .core import banner
 from .core.canonical import canonical_bytes
+from .core.notices import ChangeNotice
 from .core.siteconfig import SiteConfig
 from .extensions import db
 from .geo import Location
@@ -41,15 +43,20 @@ class LiveSite:
     config: SiteConfig
     checked_at: float
     max_age: int = 300
+    publication: int = 0  # the publication that made the version live (a republication may bring a notice)
+    notice: ChangeNotice | None = None
     stale: bool = False
     banners: dict[tuple, ServedBanner] = field(default_factory=dict)
 
     def banner(self, location: Location, language: str, *, by_accept_language: bool) -> ServedBanner:
         """The banner for a visitor's location and language, with its headers: built once per process."""
+        notice_on = self.notice is not None and self.notice.active(datetime.now(UTC))
         cache_key = (location.region, location.source, location.vary, location.by_ip, language, by_accept_language)
-        cached = self.banners.get(cache_key)
+        cached = self.banners.get((*cache_key, notice_on))
         if cached is None:
-            body = canonical_bytes(banner.resolve(self.config, self.version, location.region, language))
+            shown = self.notice.shown(language, self.config.site.default_language) if notice_on else None
+            resolved = banner.resolve(self.config, self.version, location.region, language, notice=shown)
+            body = canonical_bytes(resolved)
             etag = f"{self.version[:16]}-{_short_hash(body)}"
             vary = ["Origin", *location.vary] + (["Accept-Language"] if by_accept_language else [])
             cache = "private" if location.by_ip else "public"
@@ -63,7 +70,7 @@ class LiveSite:
             cached = ServedBanner(body, etag, headers)
             if len(self.banners) > 4096:
                 self.banners.clear()
-            self.banners[cache_key] = cached
+            self.banners[(*cache_key, notice_on)] = cached
         return cached
 
 
@@ -89,7 +96,7 @@ class LiveSites:
             return entry
         try:
             live = db.session.execute(
-                select(PublishedVersion.id, PublishedVersion.hash)
+                select(PublishedVersion.id, PublishedVersion.hash, Publication.id.label("publication"))
                 .join(Publication, Publication.version_id == PublishedVersion.id)
                 .join(Site, Site.id == Publication.site_id)
                 .where(Site.key == key)
@@ -103,9 +110,18 @@ class LiveSites:
                         self._absent.clear()
                     self._absent[key] = now
                 return None
-            if entry is None or entry.version != live.hash:
+            if entry is None or entry.publication != live.publication:
                 text = db.session.scalar(select(PublishedVersion.document).where(PublishedVersion.id == live.id))
-                entry = LiveSite(key, live.hash, config_of(text), checked_at=now, max_age=self.max_age)
+                publication = db.session.get(Publication, live.publication)
+                entry = LiveSite(
+                    key,
+                    live.hash,
+                    config_of(text),
+                    checked_at=now,
+                    max_age=self.max_age,
+                    publication=live.publication,
+                    notice=publication.change_notice(),
+                )
             else:
                 entry.checked_at, entry.stale = now, False
         except SQLAlchemyError:

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .core import records as rec
 from .core import siteconfig as sc
+from .core.notices import DEFAULT_DAYS, ChangeNotice
 from .extensions import db
 
 
@@ -389,8 +390,16 @@ class Publication(db.Model):
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="RESTRICT"))
     note: Mapped[str | None] = mapped_column(String(500))
+    # A material change: returning visitors are told, in their language, for notice_days (consent.core.notices)
+    notice: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    notice_days: Mapped[int | None] = mapped_column(Integer)
 
     version: Mapped[PublishedVersion] = relationship()
+
+    def change_notice(self) -> ChangeNotice | None:
+        if not self.notice:
+            return None
+        return ChangeNotice(dict(self.notice), self.notice_days or DEFAULT_DAYS, self.published_at)
 
 
 class ApiKey(db.Model):

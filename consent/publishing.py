@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from .core import compliance, siteconfig
 from .core.canonical import canonical_bytes, content_hash
+from .core.notices import ChangeNotice
 from .extensions import db
 from .models import ApiKey, Publication, PublishedVersion, Site
 from .schemas.site import SiteConfigSchema, build, document, raise_problems
@@ -28,8 +29,11 @@ class Published:
     went_live: bool  # False when the draft was already the live version
 
 
-def publish(site: Site, *, api_key: ApiKey | None = None, note: str | None = None) -> Published:
-    """Freeze the draft. Raises marshmallow's ValidationError (naming each field) if it cannot be published."""
+def publish(
+    site: Site, *, api_key: ApiKey | None = None, note: str | None = None, notice: ChangeNotice | None = None
+) -> Published:
+    """Freeze the draft. Raises marshmallow's ValidationError (naming each field) if it cannot be published.
+    ``notice`` marks the publication a material change, which returning visitors are told about."""
     config = site.draft()
     raise_problems(siteconfig.problems(config))
     canonical = canonical_bytes(document(config))
@@ -54,9 +58,25 @@ def publish(site: Site, *, api_key: ApiKey | None = None, note: str | None = Non
             warnings=[warning_json(w) for w in compliance.check(config)],
         )
         db.session.add(version)
-    db.session.add(Publication(site_id=site.id, version=version, api_key_id=api_key and api_key.id, note=note))
+    db.session.add(
+        Publication(
+            site_id=site.id,
+            version=version,
+            api_key_id=api_key and api_key.id,
+            note=note,
+            notice=dict(notice.message) if notice else None,
+            notice_days=notice.days if notice else None,
+        )
+    )
     db.session.flush()
     return Published(version, went_live=True)
+
+
+def live_publication(site_id: int) -> Publication | None:
+    """The publication that made the live version live."""
+    return db.session.scalar(
+        select(Publication).where(Publication.site_id == site_id).order_by(Publication.id.desc()).limit(1)
+    )
 
 
 def live_version(site: Site) -> PublishedVersion | None:

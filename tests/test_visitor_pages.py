@@ -4,6 +4,7 @@ works with plain forms (these tests, like a browser without JavaScript, submit t
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 import pytest
 import yaml
@@ -180,3 +181,51 @@ def test_in_california_the_page_is_the_do_not_sell_page_and_says_a_gpc_opt_out_w
     assert "Do Not Sell or Share My Personal Information" in page.text
     assert "Global Privacy Control signal was honoured" in page.text
     assert "You have opted out of the sale and sharing" in page.text
+
+
+# --- notices of a material change --------------------------------------------------------------------------
+
+
+def test_a_material_change_carries_its_notice_in_the_banner_for_the_days_set(app, client, tmp_path, quadient):
+    assert client.get("/api/v1/banner/quadient?region=FR").json["notice"] is None
+    edited = tmp_path / "quadient.yaml"
+    edited.write_text((ROOT / "examples" / "quadient.yaml").read_text().replace("Distinguishes visitors.", "Counts."))
+    result = app.test_cli_runner().invoke(
+        args=[
+            "cmp",
+            "load",
+            str(edited),
+            "--notice",
+            "en=We updated our cookie statement.",
+            "--notice",
+            "fr=Nous avons mis à jour notre déclaration.",
+            "--notice-days",
+            "30",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    app.extensions["cmp.live"].forget("quadient")
+    french = client.get("/api/v1/banner/quadient?region=FR&lang=fr").json["notice"]
+    assert french["message"] == "Nous avons mis à jour notre déclaration."
+    published, until = datetime.fromisoformat(french["published_at"]), datetime.fromisoformat(french["until"])
+    assert until - published == timedelta(days=30)
+    versions = client.get("/api/v1/sites/quadient/versions")  # needs a key: the owner API
+    assert versions.status_code == 401
+
+
+def test_a_notice_needs_the_default_language(app, tmp_path, quadient):
+    edited = tmp_path / "quadient.yaml"
+    edited.write_text((ROOT / "examples" / "quadient.yaml").read_text().replace("Distinguishes visitors.", "Counts."))
+    result = app.test_cli_runner().invoke(args=["cmp", "load", str(edited), "--notice", "fr=Seulement en français"])
+    assert result.exit_code != 0 and "default language 'en'" in result.output
+
+
+def test_owners_publish_a_material_change_through_the_api(client, owner_of, quadient):
+    owner = owner_of("quadient")
+    site = owner.get("/api/v1/sites/quadient").json
+    owner.patch("/api/v1/sites/quadient", json={"name": site["name"] + " Group"})
+    answer = owner.post("/api/v1/sites/quadient/versions", json={"notice": {"en": "We renamed ourselves."}})
+    assert answer.status_code == 201, answer.json
+    assert answer.json["version"]["publications"][-1]["notice"] == {"en": "We renamed ourselves."}
+    refused = owner.post("/api/v1/sites/quadient/versions", json={"notice_days": 10})
+    assert refused.status_code == 422 and "notice_days" in refused.json["errors"]["json"]

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from .. import keys, publishing
 from ..core import compliance, siteconfig
+from ..core.notices import DEFAULT_DAYS, ChangeNotice
 from ..extensions import db
 from ..models import ApiKey, BannerText, Category, DomainTaken, RegionalRule, Site, Vendor
 from ..schemas import site as doc
@@ -183,7 +184,10 @@ def version_summary(version, publications, live_hash: str | None) -> dict[str, A
         "hash": version.hash,
         "created_at": version.created_at,
         "live": version.hash == live_hash,
-        "publications": [{"published_at": p.published_at, "note": p.note} for p in publications],
+        "publications": [
+            {"published_at": p.published_at, "note": p.note, "notice": p.notice, "notice_days": p.notice_days}
+            for p in publications
+        ],
         "warnings": version.warnings,
     }
 
@@ -210,8 +214,16 @@ class Versions(MethodView):
     @blp.alt_response(200, schema=PublishedSchema, description="The draft was already live.")
     def post(self, data, site_key):
         site = site_for(site_key, write=True)
+        notice = None
+        if "notice" in data:
+            if site.default_language not in data["notice"]:
+                abort(
+                    422,
+                    errors={"json": {"notice": [f"give the notice in the default language {site.default_language!r}"]}},
+                )
+            notice = ChangeNotice(data["notice"], data.get("notice_days", DEFAULT_DAYS))
         try:
-            result = publishing.publish(site, api_key=current_key(), note=data.get("note"))
+            result = publishing.publish(site, api_key=current_key(), note=data.get("note"), notice=notice)
         except ValidationError as error:
             _unprocessable(error)
         _commit_publication(site)

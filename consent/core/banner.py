@@ -15,8 +15,11 @@ from .regions import Region
 from .siteconfig import SiteConfig, StorageItem, Vendor
 
 
-def resolve(config: SiteConfig, version: str, region: Region, language: str) -> dict[str, Any]:
-    """``language`` must be one of the config's languages (see :func:`consent.core.language.negotiate`)."""
+def resolve(
+    config: SiteConfig, version: str, region: Region, language: str, notice: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """``language`` must be one of the config's languages (see :func:`consent.core.language.negotiate`).
+    ``notice``: a material change returning visitors are told about (:mod:`consent.core.notices`), if one runs."""
     default = config.site.default_language
     rule = rules.serve(config, rules.select(config.rules, region), region)
     text = config.text(language) or config.text(default)
@@ -64,6 +67,7 @@ def resolve(config: SiteConfig, version: str, region: Region, language: str) -> 
             "adjustments": [{"code": a.code, "field": a.field, "message": a.message} for a in rule.adjustments],
         },
         "texts": texts,
+        "notice": notice,
         "categories": [
             {
                 "key": category.key,

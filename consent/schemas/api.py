@@ -3,10 +3,10 @@ API keys, and the public banner document."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..keys import Role
-from .fields import Str, StrictBool
+from .fields import LanguageTag, Str, StrictBool
 from .site import (
     BannerTextSchema,
     CategorySchema,
@@ -56,6 +56,8 @@ class SiteStateSchema(SiteSchema):
 class PublicationSchema(Schema):
     published_at = fields.DateTime()
     note = fields.String(allow_none=True)
+    notice = fields.Dict(keys=fields.String(), values=fields.String(), allow_none=True)
+    notice_days = fields.Integer(allow_none=True)
 
 
 class VersionSummarySchema(Schema):
@@ -73,6 +75,25 @@ class VersionSchema(VersionSummarySchema):
 
 class PublishInSchema(Schema):
     note = Str(validate=validate.Length(min=1, max=500), metadata={"description": "Why, for the history."})
+    notice = fields.Dict(
+        keys=LanguageTag(),
+        values=Str(validate=validate.Length(min=1, max=1000)),
+        validate=validate.Length(min=1, max=50),
+        metadata={
+            "description": "A material change: the notice returning visitors see, per language (the site's default "
+            'language at least), e.g. {"en": "We updated our cookie statement on 30 November."}.'
+        },
+    )
+    notice_days = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=1, max=365),
+        metadata={"description": "How many days returning visitors see the notice (default 30)."},
+    )
+
+    @validates_schema
+    def _days_with_a_notice(self, data, **kwargs):
+        if "notice_days" in data and "notice" not in data:
+            raise ValidationError("only with a notice", "notice_days")
 
 
 class PublishedSchema(Schema):
@@ -160,6 +181,12 @@ class _BannerCategory(Schema):
     vendors = fields.List(fields.Nested(_BannerVendor))
 
 
+class _BannerNotice(Schema):
+    message = fields.String(metadata={"description": "The owner's words, in the banner's language."})
+    published_at = fields.String(metadata={"description": "When the change was published (RFC 3339)."})
+    until = fields.String(metadata={"description": "When returning visitors stop being told (RFC 3339)."})
+
+
 class BannerSchema(Schema):
     """The banner a visitor is served (documentation of :func:`consent.core.banner.resolve`)."""
 
@@ -170,4 +197,9 @@ class BannerSchema(Schema):
     region = fields.Nested(_BannerRegion)
     rule = fields.Nested(_BannerRule)
     texts = fields.Dict(keys=fields.String(), values=fields.String())
+    notice = fields.Nested(
+        _BannerNotice,
+        allow_none=True,
+        metadata={"description": "A material change returning visitors are told about, while it runs; else null."},
+    )
     categories = fields.List(fields.Nested(_BannerCategory))
