@@ -155,9 +155,34 @@ class _BannerCategory(Schema):
     necessary = fields.Boolean()
     sale_or_sharing = fields.Boolean()
     default = fields.Boolean(metadata={"description": "On before the visitor chooses."})
+    consent_types = fields.List(
+        fields.String(), metadata={"description": "Google Consent Mode types granted with this category."}
+    )
     name = fields.String(allow_none=True)
     description = fields.String(allow_none=True)
     vendors = fields.List(fields.Nested(_BannerVendor))
+
+
+class _BannerTheme(Schema):
+    position = fields.String()
+    background = fields.String()
+    text = fields.String()
+    accent = fields.String()
+    accent_text = fields.String()
+
+
+class _BannerConsentMode(Schema):
+    enabled = fields.Boolean()
+    ads_data_redaction = fields.Boolean()
+    url_passthrough = fields.Boolean()
+    advanced = fields.Boolean()
+
+
+class _BannerSnippet(Schema):
+    theme = fields.Nested(_BannerTheme)
+    consent_mode = fields.Nested(_BannerConsentMode)
+    reload_on_opt_out = fields.Boolean()
+    reopen_button = fields.Boolean()
 
 
 class BannerSchema(Schema):
@@ -171,3 +196,4 @@ class BannerSchema(Schema):
     rule = fields.Nested(_BannerRule)
     texts = fields.Dict(keys=fields.String(), values=fields.String())
     categories = fields.List(fields.Nested(_BannerCategory))
+    snippet = fields.Nested(_BannerSnippet, metadata={"description": "The owner's snippet options."})
