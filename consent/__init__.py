@@ -67,13 +67,14 @@ def register_extensions(app: Flask, settings: Settings) -> None:
 def register_blueprints(app: Flask) -> None:
     from .api import banner, decisions, owner
     from .extensions import api
-    from .web import pages
+    from .web import pages, snippet
 
     api.register_blueprint(owner.blp)
     api.register_blueprint(banner.blp)
     api.register_blueprint(decisions.blp)
     api.register_blueprint(decisions.keys_blp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(snippet.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
