@@ -67,7 +67,7 @@ def register_extensions(app: Flask, settings: Settings) -> None:
 def register_blueprints(app: Flask) -> None:
     from .api import banner, decisions, owner
     from .extensions import api
-    from .web import pages, snippet
+    from .web import demo, pages, snippet
 
     api.register_blueprint(owner.blp)
     api.register_blueprint(banner.blp)
@@ -75,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(decisions.keys_blp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(snippet.bp)
+    app.register_blueprint(demo.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
