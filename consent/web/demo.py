@@ -105,6 +105,7 @@ def page(site_key: str):
         gpc=gpc,
         inline=request.args.get("inline") == "1",
         with_snippet=request.args.get("snippet") != "0",  # ?snippet=0: the same page without it (bench/snippet.py)
+        in_body=request.args.get("tag") == "body",  # ?tag=body: the tag at the end of the body, deferred
         snippet_url=url_for("snippet.snippet"),
     )
     response = make_response(html)

@@ -42,9 +42,9 @@ export function cleanUp(categories, choices) {
           const store = storage(item.type == "local_storage" ? "localStorage" : "sessionStorage");
           if (store) Object.keys(store).filter(matches).forEach((key) => store.removeItem(key));
         } else if (item.type == "indexed_db" && window.indexedDB) {
-          if (!item.pattern) indexedDB.deleteDatabase(item.name);
-          else if (indexedDB.databases)
-            indexedDB.databases().then((dbs) => dbs.forEach((db) => matches(db.name) && indexedDB.deleteDatabase(db.name)));
+          const drop = (name) => matches(name) && indexedDB.deleteDatabase(name);
+          if (!item.pattern) drop(item.name);
+          else if (indexedDB.databases) indexedDB.databases().then((dbs) => dbs.forEach((d) => drop(d.name)));
         }
       }
   }

@@ -57,7 +57,8 @@ function start(cfg) {
     for (const c of cats) {
       if (c.key in stored.choices) choices[c.key] = c.necessary || stored.choices[c.key];
       else if (optIn && !c.necessary) ctx.changed.push(c);
-      if (optIn && choices[c.key] && !c.necessary && seen[c.key] && c.vendors.some((v) => !seen[c.key].includes(v.key)))
+      const known = seen[c.key];
+      if (optIn && choices[c.key] && !c.necessary && known && c.vendors.some((v) => !known.includes(v.key)))
         ctx.changed.push(c), (choices[c.key] = false);
     }
     ctx.choice = stored;
@@ -70,9 +71,10 @@ function start(cfg) {
   const decided = () => ctx.stored || ctx.decided;
   const grantsSomething = (c) => cats.some((x) => !x.necessary && c[x.key]);
 
-  function decide(next, method, layer, control) {
+  function decide(wanted, method, layer, control) {
     const before = ctx.choices;
-    for (const c of cats) next[c.key] = c.necessary || !!next[c.key];
+    const next = {}; // exactly the version's categories, necessary ones on
+    for (const c of cats) next[c.key] = c.necessary || !!wanted[c.key];
     ctx.choices = next;
     ctx.decided = 1;
     ctx.changed = [];
@@ -105,7 +107,9 @@ function start(cfg) {
 
   // What each control records. Taking back something granted in an earlier decision is a withdrawal.
   const withdraws = (next) =>
-    decided() && cats.some((c) => ctx.choices[c.key] && !next[c.key]) && !cats.some((c) => !ctx.choices[c.key] && next[c.key]);
+    decided() &&
+    cats.some((c) => ctx.choices[c.key] && !next[c.key]) &&
+    !cats.some((c) => !ctx.choices[c.key] && next[c.key]);
   // On a banner that asks again about what changed, its buttons apply to what changed only.
   const all = (on, layer) => {
     const next = { ...ctx.choices };
@@ -142,20 +146,23 @@ function start(cfg) {
     const host = root.host;
     host.lang = cfg.language;
     host.dir = cfg.dir;
-    for (const [name, value] of [["bg", theme.background], ["fg", theme.text], ["ac", theme.accent], ["at", theme.accent_text]])
-      host.style.setProperty("--" + name, value);
+    const colours = { bg: theme.background, fg: theme.text, ac: theme.accent, at: theme.accent_text };
+    for (const name in colours) host.style.setProperty("--" + name, colours[name]);
     if (root.adoptedStyleSheets) {
       // A constructed stylesheet needs no 'unsafe-inline' or nonce under a strict Content-Security-Policy.
       if (!sheet) (sheet = new CSSStyleSheet()).replaceSync(__CSS__);
       root.adoptedStyleSheets = [sheet];
     } else root.append(h("style", { nonce: ctx.nonce }, __CSS__));
   };
-  let ui, shown, returnTo;
+  let ui, shown, returnTo, reopen;
+  // The reopen button stands in for the banner once it is gone (the banner would cover it).
   const hide = () => {
+    if (reopen) reopen.hidden = false;
     if (shown) shown.remove(), (shown = null), returnTo && returnTo.focus && returnTo.focus();
     if (ctx.closePreferences) ctx.closePreferences(true);
   };
   const show = () => {
+    if (reopen) reopen.hidden = true;
     returnTo = document.activeElement;
     ui.append((shown = banner(ctx)));
     shown.focus({ preventScroll: true });
@@ -170,7 +177,8 @@ function start(cfg) {
       dialog.remove();
       ctx.closePreferences = null;
       // Back to what opened them; after a decision that closed the banner too, to where the visitor was before.
-      const target = back && back.isConnected && !(decidedHere && shown === null && ui.contains(back)) ? back : returnTo;
+      const gone = decidedHere && !shown && ui.contains(back); // the banner's own button, removed with it
+      const target = back && back.isConnected && !gone ? back : returnTo;
       if (target && target.focus) target.focus({ preventScroll: true });
     };
     ui.append(overlay, dialog);
@@ -179,13 +187,14 @@ function start(cfg) {
 
   function render() {
     const signal = !bot && honouredSignal(rule, sent);
+    let honouredNow = false;
     if (signal) {
       ctx.honoured = signal[0];
-      // Honoured without asking: the categories the signal switches off, if any is on, are switched off and
-      // the opt-out is recorded as made by the signal.
+      // Honoured without asking: the categories the signal switches off, if any is on, are switched off, the
+      // opt-out is recorded as made by the signal, and the banner says so.
       const next = { ...ctx.choices };
       for (const c of cats) if (switchesOff(signal[1], c)) next[c.key] = false;
-      if (cats.some((c) => ctx.choices[c.key] != next[c.key])) decide(next, signal[0], null, null);
+      if ((honouredNow = cats.some((c) => ctx.choices[c.key] != next[c.key]))) decide(next, signal[0], null, null);
     }
     ctx.scan();
     if (bot) return;
@@ -193,9 +202,9 @@ function start(cfg) {
     ui = host.attachShadow({ mode: "open" });
     ctx.style(ui);
     document.body.append(host);
-    if (cfg.snippet.reopen_button)
-      ui.append(h("button", { class: "r", type: "button", "aria-label": cfg.texts.reopen, onclick: () => ctx.open() }, "\u2699"));
-    if (!stored || ctx.changed.length) show();
+    const button = { class: "r", type: "button", "aria-label": cfg.texts.reopen, onclick: () => ctx.open() };
+    if (cfg.snippet.reopen_button) ui.append((reopen = h("button", button, "\u2699")));
+    if (!stored || ctx.changed.length || honouredNow) show();
     document.addEventListener("click", (event) => {
       const opener = event.target.closest && event.target.closest("[data-cmp-open]");
       if (opener) event.preventDefault(), ctx.open(opener);

@@ -16,7 +16,7 @@ from urllib.request import Request, urlopen
 import pytest
 from werkzeug.serving import make_server
 
-from ..conftest import load_examples
+from ..conftest import ROOT, load_examples
 
 CHROMIUM = os.environ.get("CMP_CHROMIUM", "/usr/bin/chromium")
 LAUNCH_FLAGS = [
@@ -51,12 +51,21 @@ class LiveServer:
 
     def __init__(self, app):
         self.app = app
+        self.loaded: set[str] = set()
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
+    def load(self, site: str) -> None:
+        """Load and publish an example site into the test's database, once."""
+        if site not in self.loaded:
+            load_examples(self.app, [ROOT / "examples" / f"{site}.yaml"])
+            self.loaded.add(site)
+
     def demo(self, site: str, **query) -> str:
+        """The demo page of an example site (loaded on first use)."""
+        self.load(site)
         params = "&".join(f"{k}={v}" for k, v in query.items())
         return f"{self.url}/demo/{site}" + (f"?{params}" if params else "")
 
@@ -73,7 +82,6 @@ class LiveServer:
 
 @pytest.fixture
 def live(app):
-    load_examples(app)
     server = LiveServer(app)
     yield server
     server.stop()

@@ -78,6 +78,7 @@ def test_a_right_to_left_language_is_laid_out_right_to_left(app, live, page, tmp
         )
         return yaml.safe_dump(config, allow_unicode=True)
 
+    live.load("quadient")
     republish(app, tmp_path, "quadient", add_arabic)
     visit(page, live.demo("quadient", region="FR", lang="ar"))
     host = page.locator("#cmp-ui")
@@ -114,3 +115,22 @@ def test_the_banner_is_an_overlay_that_shifts_nothing(live, page):
     page.wait_for_timeout(200)
     assert page.evaluate("window.__shift") == 0
     assert page.locator("#cmp-ui").get_attribute("data-nosnippet") == ""
+
+
+def test_the_owner_themes_the_banner_without_code_and_it_stays_accessible(app, live, page, tmp_path):
+    from ..conftest import republish
+
+    theme = (
+        '\nsnippet:\n  theme: {position: top, background: "#101418", text: "#f5f5f5", '
+        'accent: "#ffd33d", accent_text: "#101418"}\n'
+    )
+    live.load("quadient")
+    republish(app, tmp_path, "quadient", lambda text: text + theme)
+    visit(page, live.demo("quadient", region="FR"))
+    dialog = page.locator("#cmp-ui .b")
+    dialog.wait_for()
+    assert dialog.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(16, 20, 24)"
+    assert dialog.evaluate("b => b.getBoundingClientRect().top") == 0
+    button = page.locator("#cmp-ui [data-cmp=accept_all]")
+    assert button.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(255, 211, 61)"
+    assert axe_violations(page) == []

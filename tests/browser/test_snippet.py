@@ -243,6 +243,7 @@ def test_an_owner_text_with_markup_is_shown_as_text(app, live, page, tmp_path):
     from ..conftest import republish
 
     evil = "<img src=x onerror=window.__xss=1>"
+    live.load("quadient")
     republish(app, tmp_path, "quadient", lambda text: text.replace("title: Your privacy choices", f"title: '{evil}'"))
     visit(page, live.demo("quadient", region="FR"))
     dialog = page.get_by_role("dialog", name=evil)
@@ -275,6 +276,7 @@ def test_a_new_category_in_an_opt_in_region_is_asked_about_alone(app, live, page
     visit(page, live.demo("quadient", region="FR"))
     banner(page).get_by_role("button", name="Accept all cookies").click()
     wait_recorded(page, "quadient")
+    live.load("quadient")
     republish(app, tmp_path, "quadient", add_category)
     page.context.new_cdp_session(page).send("Network.clearBrowserCache")  # else the cached banner, for 5 minutes
 
@@ -305,6 +307,7 @@ def test_an_expired_choice_is_asked_again(live, page, context):
 def test_the_owner_may_have_the_page_reloaded_after_an_opt_out(app, live, page, tmp_path):
     from ..conftest import republish
 
+    live.load("quadient")
     republish(app, tmp_path, "quadient", lambda text: text + "\nsnippet: {reload_on_opt_out: true}\n")
     visit(page, live.demo("quadient", region="FR"))
     banner(page).get_by_role("button", name="Accept all cookies").click()
@@ -326,8 +329,124 @@ def test_do_not_track_is_honoured_where_the_rule_says_so_and_ignored_where_not(a
     banner_optipost.wait_for()
     assert page.evaluate("window.CMP.state().decided") is False
 
+    live.load("sodepac")
     republish(app, tmp_path, "sodepac", lambda text: text.replace("dnt: ignore", "dnt: reject_all"))
     visit(page, live.demo("sodepac", region="JP", lang="en"))  # a notice region: statistics would run
     assert page.evaluate("window.CMP.state().categories") == {"necessary": True, "statistics": False, "social": False}
     decision = recorded(live, page, "sodepac")[0]
     assert decision["method"] == "dnt" and decision["signals"]["dnt"] is True
+
+
+# --- where the tag is, single-page apps --------------------------------------------------------------------------
+
+
+def test_the_tag_works_deferred_at_the_end_of_the_body(live, page):
+    visit(page, live.demo("quadient", region="FR", tag="body"))
+    banner(page).get_by_role("button", name="Accept all cookies").click()
+    page.wait_for_function("() => window.__ran.length === 4")
+    assert ran(page) == ALL_QUADIENT_TAGS
+
+
+def test_a_single_page_app_rescans_for_new_gated_elements(live, page):
+    visit(page, live.demo("quadient", region="FR"))
+    banner(page).get_by_role("button", name="Accept all cookies").click()
+    page.wait_for_function("() => window.__ran.length === 4")
+    page.evaluate(
+        """() => {
+        const script = document.createElement("script");
+        script.type = "text/plain";
+        script.dataset.category = "analytics";
+        script.text = "demoTag('rendered-later', '')";
+        document.body.append(script);
+        window.CMP.scan();
+    }"""
+    )
+    page.wait_for_function("() => window.__ran.includes('rendered-later')")
+    page.evaluate("window.CMP.scan()")
+    assert ran(page).count("rendered-later") == 1
+
+
+def test_the_public_api_reads_subscribes_and_decides(live, page):
+    visit(page, live.demo("quadient", region="FR"))
+    page.evaluate(
+        "() => { window.__changes = []; window.__off = window.CMP.on(s => window.__changes.push(s.categories)) }"
+    )
+    page.evaluate("() => window.CMP.acceptAll()")
+    assert page.evaluate("window.__changes") == [{"necessary": True, "analytics": True, "marketing": True}]
+    page.evaluate("() => { window.__off(); window.CMP.set({marketing: false, nonsense: true}) }")
+    assert len(page.evaluate("window.__changes")) == 1
+    state = page.evaluate("window.CMP.state()")
+    assert state["decided"] and state["categories"] == {"necessary": True, "analytics": True, "marketing": False}
+    decisions = recorded(live, page, "quadient")
+    assert [(d["method"], d["control"]) for d in decisions] == [("withdrawal", "api"), ("accept_all", "api")]
+    assert page.evaluate("window.CMP.state().receipt").count(".") == 2  # a compact JWS
+
+
+def test_a_returning_visitor_who_turns_gpc_on_is_opted_out_and_told(live, page, context):
+    visit(page, live.demo("anytime-postage", region="US-CA"))
+    page.get_by_role("dialog", name="Your privacy choices").get_by_role("button", name="OK", exact=True).click()
+    assert recorded(live, page, "anytime-postage")[0]["choices"]["advertising"] is True
+
+    context.add_init_script(SEND_GPC)
+    visit(page, live.demo("anytime-postage", region="US-CA"))
+    dialog = page.get_by_role("dialog", name="Your privacy choices")
+    assert "Opt-out request honored" in dialog.get_by_role("status").inner_text()
+    assert page.evaluate("window.CMP.allowed('advertising')") is False
+    assert [d["method"] for d in recorded(live, page, "anytime-postage")] == ["gpc", "custom"]
+
+
+def test_in_a_notice_region_widgets_run_from_the_start_and_stop_on_opt_out(live, page):
+    visit(page, live.demo("sodepac", region="JP", lang="en"))
+    linkedin = page.frame_locator("iframe[title='LinkedIn widget']")
+    linkedin.get_by_text("LinkedIn widget (demo): loaded").wait_for()
+    page.evaluate(
+        "() => { window.__events = []; document.addEventListener('cmp:change', e => window.__events.push(e.detail)) }"
+    )
+
+    page.get_by_role("button", name="Cookie settings").click()
+    preferences = page.get_by_role("dialog", name="Privacy preferences")
+    preferences.get_by_role("switch", name="Social networks").uncheck()
+    preferences.get_by_role("button", name="Save my choices").click()
+
+    frame = page.locator("iframe[title='LinkedIn widget']")
+    assert frame.get_attribute("src") is None and frame.is_hidden()
+    assert page.get_by_role("button", name="Allow Social networks").count() == 2
+    events = page.evaluate("window.__events")
+    assert len(events) == 1 and events[0]["categories"]["social"] is False
+
+
+def test_advanced_consent_mode_loads_the_google_tag_before_a_choice_and_nothing_else(app, live, page, tmp_path):
+    from ..conftest import republish
+
+    live.load("quadient")
+    republish(app, tmp_path, "quadient", lambda text: text + "\nsnippet: {consent_mode: {advanced: true}}\n")
+    visit(page, live.demo("quadient", region="FR"))
+    page.wait_for_function("() => window.__ran.includes('google-tag')")
+    assert ran(page) == ["google-tag"]
+    seen = page.evaluate("window.__googleSawAtLoad")
+    assert seen[0][:2] == ["consent", "default"] and seen[0][2]["analytics_storage"] == "denied"
+
+
+def test_a_new_vendor_in_an_allowed_category_is_asked_about_before_it_runs(app, live, page, tmp_path):
+    import yaml
+
+    from ..conftest import republish
+
+    def add_vendor(text: str) -> str:
+        config = yaml.safe_load(text)
+        config["vendors"].append({"key": "hotjar", "name": "Hotjar", "category": "analytics"})
+        return yaml.safe_dump(config, allow_unicode=True)
+
+    visit(page, live.demo("quadient", region="FR"))
+    banner(page).get_by_role("button", name="Accept all cookies").click()
+    wait_recorded(page, "quadient")
+    republish(app, tmp_path, "quadient", add_vendor)
+    page.context.new_cdp_session(page).send("Network.clearBrowserCache")
+
+    visit(page, live.demo("quadient", region="FR"))
+    assert "New since your last choice: Analytics" in banner(page).inner_text()
+    page.wait_for_function("() => window.__ran.includes('marketing')")
+    assert "analytics" not in ran(page)  # consent given before did not cover the new vendor
+    banner(page).get_by_role("button", name="Accept all cookies").click()
+    page.wait_for_function("() => window.__ran.includes('analytics')")
+    assert recorded(live, page, "quadient")[0]["method"] == "accept_all"
