@@ -129,7 +129,9 @@ TIMINGS = """() => {
 }"""
 
 
-def measure(browser, url: str, slowdown: int, banner: bool) -> dict:
+def measure(browser, url: str, slowdown: int, banner: bool, repeat: bool = False) -> dict:
+    """One page view in a fresh context; ``repeat``: the second view of the page in that context, with
+    ``/c.js`` and the banner in the browser's cache (a visitor who has not chosen yet)."""
     context = browser.new_context(user_agent=AGENT)
     try:
         page = context.new_page()
@@ -137,6 +139,9 @@ def measure(browser, url: str, slowdown: int, banner: bool) -> dict:
             context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": slowdown})
         page.add_init_script(WATCH_BANNER)
         page.goto(url, wait_until="load")
+        if repeat:
+            page.wait_for_function("() => window.__bannerVisible", timeout=10_000)
+            page.goto(url, wait_until="load")
         if banner:
             page.wait_for_function("() => window.__bannerVisible", timeout=10_000)
             return page.evaluate(TIMINGS)
@@ -174,10 +179,11 @@ def main() -> None:
             measure(browser, with_banner, 1, True)  # warm the server's caches, not the browser's
             print(f"\nTime from navigation start, ms, median of {args.runs} runs (first visit, a fresh context each)")
             for slowdown in (1, 4):
-                bare_runs, banner_runs = [], []
+                bare_runs, banner_runs, repeat_runs = [], [], []
                 for _ in range(args.runs):  # interleaved, so that both pages see the same machine load
                     bare_runs.append(measure(browser, bare, slowdown, False))
                     banner_runs.append(measure(browser, with_banner, slowdown, True))
+                    repeat_runs.append(measure(browser, with_banner, slowdown, True, repeat=True))
                 load = statistics.median(r["load"] for r in bare_runs)
                 shown = statistics.median(r["visible"] for r in banner_runs)
                 print(
@@ -190,6 +196,12 @@ def main() -> None:
                     value = statistics.median(r[part] or 0 for r in banner_runs)
                     what = {"snippet": "c.js received", "config": "banner JSON received", "load": "load event"}[part]
                     print(f"      banner page: {what} at {value:.0f}")
+                again = statistics.median(r["visible"] for r in repeat_runs)
+                again_load = statistics.median(r["load"] for r in repeat_runs)
+                print(
+                    f"      repeat view (c.js and banner cached, no choice yet): load event {again_load:.0f}, "
+                    f"banner visible {again:.0f} (+{again - again_load:.0f} ms)"
+                )
             browser.close()
     finally:
         server.terminate()

@@ -12,10 +12,13 @@ import base64
 import secrets
 
 from flask import Blueprint, Response, abort, current_app, make_response, render_template, request, url_for
+from sqlalchemy import select
 
 from .. import publishing
-from ..core.siteconfig import Purpose, SiteConfig, StorageType
+from ..core.siteconfig import Party, Purpose, SiteConfig, StorageType
+from ..extensions import db
 from ..live import LiveSite
+from ..models import Site
 
 bp = Blueprint("demo", __name__, template_folder="templates")
 
@@ -46,7 +49,7 @@ def demo_cookies(config: SiteConfig, category: str) -> list[str]:
         if vendor.category != category:
             continue
         for item in vendor.cookies:
-            if item.type == StorageType.COOKIE and item.party == "first":
+            if item.type == StorageType.COOKIE and item.party == Party.FIRST:
                 names.append(item.name.replace("*", "DEMO"))
     return names
 
@@ -57,7 +60,7 @@ def fake_tags(config: SiteConfig) -> list[dict]:
     for category in config.categories:
         if category.purpose == Purpose.NECESSARY:
             continue
-        name = lang_pick(category.name, config.site.default_language)
+        name = category.name.get(config.site.default_language) or next(iter(category.name.values()))
         tags.append(
             {
                 "category": category.key,
@@ -68,10 +71,6 @@ def fake_tags(config: SiteConfig) -> list[dict]:
             }
         )
     return tags
-
-
-def lang_pick(values: dict[str, str], language: str) -> str:
-    return values.get(language) or next(iter(values.values()))
 
 
 def live_site(site_key: str) -> LiveSite:
@@ -132,11 +131,6 @@ def pixel():
 
 
 def published_demo_sites() -> list[tuple[str, str]]:
-    """(key, name) of every site with a live version, for the landing page and ``cmp serve``."""
-    from sqlalchemy import select
-
-    from ..extensions import db
-    from ..models import Site
-
+    """(key, name) of every site with a live version, for ``cmp serve``."""
     sites = db.session.scalars(select(Site).order_by(Site.name)).all()
     return [(s.key, s.name) for s in sites if publishing.live_version(s) is not None]

@@ -410,6 +410,8 @@ def test_in_a_notice_region_widgets_run_from_the_start_and_stop_on_opt_out(live,
 
     frame = page.locator("iframe[title='LinkedIn widget']")
     assert frame.get_attribute("src") is None and frame.is_hidden()
+    page.wait_for_timeout(200)
+    assert not [f.url for f in page.frames if "/demo/widget/" in f.url], "the widgets are unloaded"
     assert page.get_by_role("button", name="Allow Social networks").count() == 2
     events = page.evaluate("window.__events")
     assert len(events) == 1 and events[0]["categories"]["social"] is False
