@@ -17,12 +17,19 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
 openapi: $(VENV)/.installed
 	mkdir -p docs/api
 	$(FLASK) cmp openapi -o docs/api/openapi.json
 
-bench: $(VENV)/.installed-dev
+# Each prints its figures next to a baseline measured in the same run; flags in bench/README.md.
+bench: $(VENV)/.installed
 	$(BIN)/python bench/banner.py
+	$(BIN)/python bench/decisions.py
+	$(BIN)/python bench/verify.py
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

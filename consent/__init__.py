@@ -22,14 +22,22 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     settings = settings or Settings.from_env()
     settings.check()
     settings.prepare()
+    configure_logs(settings)
     app = Flask(__name__, static_folder=None)
     app.config.update(settings.flask_config(), **overrides)
     register_proxy_trust(app, settings)
+    register_observation(app, settings)
     register_extensions(app, settings)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
     return app
+
+
+def configure_logs(settings: Settings) -> None:
+    from .logs import configure
+
+    configure(settings)
 
 
 def register_proxy_trust(app: Flask, settings: Settings) -> None:
@@ -38,34 +46,44 @@ def register_proxy_trust(app: Flask, settings: Settings) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
 
+def register_observation(app: Flask, settings: Settings) -> None:
+    """Request IDs, security headers and metrics on every response."""
+    from .middleware import Observed
+
+    app.wsgi_app = Observed(app, app.wsgi_app, trust_request_id=settings.trust_request_id)
+
+
 def register_extensions(app: Flask, settings: Settings) -> None:
     from .api.auth import SECURITY_SCHEME
-    from .extensions import api, db, limiter, migrate
+    from .availability import DatabaseGate
+    from .extensions import NoSessions, api, db, migrate
     from .geo import Locator
     from .keyring import KeyRing
     from .live import LiveSites
     from .logbook import Sequencer
+    from .ratelimit import RateLimiter
 
+    app.session_interface = NoSessions()
     db.init_app(app)
-    app.config["RATELIMIT_STORAGE_URI"] = settings.redis_url or "memory://"
-    app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = bool(settings.redis_url)  # Redis down: per process
-    limiter.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)
     app.config["API_SPEC_OPTIONS"] = {
         "info": {"description": "Owner and public API of the consent management platform."},
         "components": {"securitySchemes": {"ApiKey": SECURITY_SCHEME}},
     }
     api.init_app(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name)})
-    app.extensions["cmp.live"] = LiveSites(ttl=settings.site_cache_seconds)
+    app.extensions["cmp.database"] = database = DatabaseGate()
+    app.extensions["cmp.live"] = LiveSites(settings.site_cache_seconds, settings.banner_max_age, database)
     app.extensions["cmp.locator"] = Locator(settings.geo_headers, settings.geoip)
     app.extensions["cmp.keys"] = KeyRing(settings)
-    if settings.checkpoint_seconds > 0:
-        sequencer = Sequencer(app, settings.checkpoint_seconds)
-        app.before_request(sequencer.ensure_running)
+    app.extensions["cmp.decision_limit"] = RateLimiter(settings.rate_limit, settings.redis_url)
+    # Started by the first decision a process records (not a hook on every request: the banner's are hot).
+    app.extensions["cmp.sequencer"] = (
+        Sequencer(app, settings.checkpoint_seconds) if settings.checkpoint_seconds else None
+    )
 
 
 def register_blueprints(app: Flask) -> None:
-    from .api import banner, decisions, owner
+    from .api import banner, decisions, ops, owner
     from .extensions import api
     from .web import demo, pages, snippet
 
@@ -76,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(snippet.bp)
     app.register_blueprint(demo.bp)
+    app.register_blueprint(ops.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -16,6 +16,8 @@ DEV_SECRET = "dev-only-insecure-secret"
 GEO_PROVIDERS = ("cloudflare", "cloudfront", "fastly", "vercel", "appengine")
 IP_STORAGE = ("truncate", "hash", "none")
 ENVIRONMENTS = ("development", "production", "testing")
+LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 INSTANCE = Path(os.environ.get("CMP_INSTANCE_PATH", Path.cwd() / "instance"))
 
 
@@ -66,6 +68,11 @@ class Settings:
     rate_limit: str = "120 per minute"  # decisions per visitor IP address and site
     redis_url: str | None = None  # shared rate-limit counters for several processes; unset: per process
     checkpoint_seconds: float = 10.0  # how often each process sequences new records and signs a checkpoint
+    log_format: str | None = None  # "json" or "text"; None: json in production, text elsewhere
+    log_level: str = "INFO"
+    trust_request_id: bool = False  # take X-Request-ID from the proxy in front instead of making one
+    metrics_token: str | None = None  # when set, /metrics wants "Authorization: Bearer <token>"
+    db_timeout: float = 2.0  # seconds to connect to the database or to wait for a pooled connection
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -115,6 +122,20 @@ class Settings:
             values["ip_storage"] = storage
         if (interval := get("CMP_CHECKPOINT_SECONDS")) is not None:
             values["checkpoint_seconds"] = _float(interval, "CMP_CHECKPOINT_SECONDS")
+        if (log_format := get("CMP_LOG_FORMAT")) is not None:
+            if log_format not in LOG_FORMATS:
+                raise ConfigurationError(f"CMP_LOG_FORMAT={log_format!r}: use one of {', '.join(LOG_FORMATS)}")
+            values["log_format"] = log_format
+        if (level := get("CMP_LOG_LEVEL")) is not None:
+            if level.upper() not in LOG_LEVELS:
+                raise ConfigurationError(f"CMP_LOG_LEVEL={level!r}: use one of {', '.join(LOG_LEVELS)}")
+            values["log_level"] = level.upper()
+        if (trust := get("CMP_TRUST_REQUEST_ID")) is not None:
+            values["trust_request_id"] = _bool(trust, "CMP_TRUST_REQUEST_ID")
+        if token := get("CMP_METRICS_TOKEN"):
+            values["metrics_token"] = token
+        if (timeout := get("CMP_DB_TIMEOUT")) is not None:
+            values["db_timeout"] = _float(timeout, "CMP_DB_TIMEOUT")
         return cls(**values)
 
     @property
@@ -150,12 +171,28 @@ class Settings:
         if self.database_url.startswith("sqlite:///") and self.database_url != "sqlite:///:memory:":
             Path(self.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
 
+    @property
+    def json_logs(self) -> bool:
+        return self.log_format == "json" if self.log_format else self.production
+
+    def engine_options(self) -> dict[str, Any]:
+        """Fail fast when the database is unreachable: answers then say 503 in time instead of hanging."""
+        options: dict[str, Any] = {"pool_pre_ping": True}
+        if self.database_url.startswith("postgresql"):
+            options["pool_timeout"] = self.db_timeout
+            # libpq waits at least 2 s to connect; the kernel gives up on unacknowledged data after tcp_user_timeout
+            options["connect_args"] = {
+                "connect_timeout": max(2, round(self.db_timeout)),
+                "tcp_user_timeout": int(self.db_timeout * 1000),
+            }
+        return options
+
     def flask_config(self) -> dict[str, Any]:
         return {
             "CMP_SETTINGS": self,
             "SECRET_KEY": self.secret_key,
             "SQLALCHEMY_DATABASE_URI": self.database_url,
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            "SQLALCHEMY_ENGINE_OPTIONS": self.engine_options(),
             "MAX_CONTENT_LENGTH": self.max_body_bytes,
             "TESTING": self.env == "testing",
             "API_TITLE": "Consent management platform",

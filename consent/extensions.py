@@ -2,8 +2,7 @@
 
 import sqlite3
 
-from flask import request
-from flask_limiter import Limiter
+from flask.sessions import SessionInterface
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
@@ -39,7 +38,17 @@ class JsonErrorsApi(Api):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 api = JsonErrorsApi()
-limiter = Limiter(key_func=lambda: request.remote_addr or "unknown", default_limits=[], headers_enabled=True)
+
+
+class NoSessions(SessionInterface):
+    """The service keeps no session: API keys authenticate owners, and a visitor's secret proves their consent ID.
+    Flask would otherwise build a signed-cookie session for every request, the banner's included."""
+
+    def open_session(self, app, request):
+        return self.make_null_session(app)
+
+    def save_session(self, app, session, response) -> None:
+        pass
 
 
 @event.listens_for(Engine, "connect")

@@ -8,6 +8,7 @@ known live version keeps being served and is marked stale.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -16,13 +17,21 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from .availability import DatabaseGate
 from .core import banner
 from .core.canonical import canonical_bytes
-from .core.regions import Region
 from .core.siteconfig import SiteConfig
 from .extensions import db
+from .geo import Location
 from .models import Publication, PublishedVersion, Site
 from .publishing import config_of
+
+
+@dataclass(frozen=True)
+class ServedBanner:
+    body: bytes  # the resolved banner, JSON
+    etag: str  # unquoted
+    headers: tuple[tuple[str, str], ...]  # what every answer with this body and these cache rules carries
 
 
 @dataclass
@@ -31,25 +40,38 @@ class LiveSite:
     version: str  # hash of the live version
     config: SiteConfig
     checked_at: float
+    max_age: int = 300
     stale: bool = False
-    banners: dict[tuple[str | None, str | None, str], tuple[bytes, str]] = field(default_factory=dict)
+    banners: dict[tuple, ServedBanner] = field(default_factory=dict)
 
-    def banner(self, region: Region, language: str) -> tuple[bytes, str]:
-        """The resolved banner's JSON body and its entity tag (unquoted)."""
-        cache_key = (region.country, region.subdivision, language)
+    def banner(self, location: Location, language: str, *, by_accept_language: bool) -> ServedBanner:
+        """The banner for a visitor's location and language, with its headers: built once per process."""
+        cache_key = (location.region, location.source, location.vary, location.by_ip, language, by_accept_language)
         cached = self.banners.get(cache_key)
         if cached is None:
-            body = canonical_bytes(banner.resolve(self.config, self.version, region, language))
-            cached = (body, f"{self.version[:16]}-{_short_hash(body)}")
-            if len(self.banners) > 2048:
+            body = canonical_bytes(banner.resolve(self.config, self.version, location.region, language))
+            etag = f"{self.version[:16]}-{_short_hash(body)}"
+            vary = ["Origin", *location.vary] + (["Accept-Language"] if by_accept_language else [])
+            cache = "private" if location.by_ip else "public"
+            headers = (
+                ("ETag", f'"{etag}"'),
+                ("Cache-Control", f"{cache}, max-age={self.max_age}, stale-if-error=86400"),
+                ("Vary", ", ".join(vary)),
+                ("Content-Language", language),
+                ("X-Region-Source", location.source),
+            )
+            cached = ServedBanner(body, etag, headers)
+            if len(self.banners) > 4096:
                 self.banners.clear()
             self.banners[cache_key] = cached
         return cached
 
 
 class LiveSites:
-    def __init__(self, ttl: float):
+    def __init__(self, ttl: float, max_age: int = 300, database: DatabaseGate | None = None):
         self.ttl = ttl
+        self.database = database or DatabaseGate()
+        self.max_age = max_age  # seconds a CDN or browser may reuse a banner
         self._sites: dict[str, LiveSite] = {}
         self._absent: dict[str, float] = {}  # keys with no live version, and when that was checked
         self._lock = threading.Lock()
@@ -62,6 +84,9 @@ class LiveSites:
             return entry
         if entry is None and now - self._absent.get(key, -self.ttl) < self.ttl:
             return None  # asked again for an unknown site: do not query the database for every such request
+        if entry is not None and not self.database.open:
+            entry.stale = True  # the database failed a moment ago: serve what we have without waiting on it
+            return entry
         try:
             live = db.session.execute(
                 select(PublishedVersion.id, PublishedVersion.hash)
@@ -80,11 +105,13 @@ class LiveSites:
                 return None
             if entry is None or entry.version != live.hash:
                 text = db.session.scalar(select(PublishedVersion.document).where(PublishedVersion.id == live.id))
-                entry = LiveSite(key=key, version=live.hash, config=config_of(text), checked_at=now)
+                entry = LiveSite(key, live.hash, config_of(text), checked_at=now, max_age=self.max_age)
             else:
                 entry.checked_at, entry.stale = now, False
         except SQLAlchemyError:
-            db.session.rollback()
+            self.database.failed()
+            with contextlib.suppress(SQLAlchemyError):  # the connection is gone
+                db.session.rollback()
             if entry is None:
                 raise
             entry.stale = True  # serve what we had: a published version is still a valid answer

@@ -476,17 +476,6 @@ class Record(db.Model):
         back_populates="record", cascade="all, delete-orphan", passive_deletes=True
     )
 
-    @classmethod
-    def from_value(cls, value: rec.ConsentRecord, canonical: bytes, *, site_id: int, receipt: str) -> Record:
-        return cls(
-            record_id=value.record_id,
-            site_id=site_id,
-            consent_id=value.consent_id,
-            time=value.time,
-            document=canonical.decode(),
-            receipt=receipt,
-        )
-
 
 class PersonalRecordData(db.Model):
     """The personal data of one record: erasable (GDPR Art. 17) without breaking verification, since the record
@@ -500,12 +489,20 @@ class PersonalRecordData(db.Model):
 
     record: Mapped[Record] = relationship(back_populates="personal")
 
-    @classmethod
-    def from_value(cls, value: rec.PersonalData) -> PersonalRecordData:
-        return cls(salt=value.salt, data=value.canonical().decode())
-
     def to_value(self) -> rec.PersonalData:
         return rec.PersonalData.stored(self.salt, self.data)
+
+
+class DecisionKey(db.Model):
+    """The digest of the key a visitor's browser sends with a decision and with every retry of it, and the record it
+    made: a retry is answered with that record instead of a second one. Needed for days, not years: prunable."""
+
+    __tablename__ = "decision_keys"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    record_pk: Mapped[int] = mapped_column(BigId)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class PendingRecord(db.Model):

@@ -7,6 +7,7 @@ the write, so what the visitor is handed is exactly what was stored.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import ipaddress
@@ -18,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import user_agents
 from crawlerdetect import CrawlerDetect
+from sqlalchemy import insert
 
 from .config import Settings
 from .core import merkle
@@ -26,7 +28,7 @@ from .core.rules import ServedRule
 from .core.signing import SigningKey, issue_receipt
 from .extensions import db
 from .geo import Location
-from .models import ConsentSubject, PendingRecord, PersonalRecordData, Record, utcnow
+from .models import ConsentSubject, DecisionKey, PendingRecord, PersonalRecordData, Record, utcnow
 
 _crawlers = CrawlerDetect()
 
@@ -95,23 +97,38 @@ class Decision:
 
 @dataclass(frozen=True)
 class Recorded:
-    row: Record
     value: rec.ConsentRecord
     record_hash: str
     receipt: str
     secret: str | None  # the visitor's secret, on their first decision only
 
 
-def new_subject(site_id: int) -> tuple[str, str]:
+def new_subject(site_id: int, secret_key: str) -> tuple[str, str]:
     """A fresh consent ID and the secret that proves it, whose digest only is stored."""
     consent_id = secrets.token_urlsafe(16)
-    secret = secrets.token_urlsafe(32)
-    db.session.add(ConsentSubject(consent_id=consent_id, site_id=site_id, secret_hash=secret_digest(secret)))
+    secret = subject_secret(consent_id, secret_key)
+    db.session.execute(
+        insert(ConsentSubject.__table__).values(
+            consent_id=consent_id, site_id=site_id, secret_hash=secret_digest(secret), created_at=utcnow()
+        )
+    )
     return consent_id, secret
+
+
+def subject_secret(consent_id: str, secret_key: str) -> str:
+    """The secret of a consent ID: derived with the service's secret key rather than drawn at random, so that the
+    answer to a first decision can be given again, secret included, when the browser retries it (see DecisionKey).
+    Only its digest is stored."""
+    mac = hmac.new(secret_key.encode(), b"consent-id-secret\x00" + consent_id.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
 def secret_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def key_digest(decision_key: str) -> str:
+    return hashlib.sha256(b"decision-key\x00" + decision_key.encode()).hexdigest()
 
 
 def record_decision(
@@ -127,6 +144,7 @@ def record_decision(
     key: SigningKey,
     issuer: str,
     secret: str | None = None,
+    decision_key: str | None = None,
 ) -> Recorded:
     personal = rec.PersonalData(
         salt=secrets.token_hex(16),
@@ -159,9 +177,28 @@ def record_decision(
     canonical = value.canonical()
     record_hash = merkle.leaf_hash(canonical).hex()
     receipt = issue_receipt(value, record_hash, key, issuer)
-    row = Record.from_value(value, canonical, site_id=site_id, receipt=receipt)
-    row.personal = PersonalRecordData.from_value(personal)
-    db.session.add(row)
-    db.session.flush()
-    db.session.add(PendingRecord(record_pk=row.id, site_id=site_id, leaf_hash=record_hash))
-    return Recorded(row=row, value=value, record_hash=record_hash, receipt=receipt, secret=secret)
+    # Core inserts, not the ORM's unit of work: this runs for every decision of every site.
+    record_pk = db.session.execute(
+        insert(Record.__table__).returning(Record.__table__.c.id),
+        {
+            "record_id": value.record_id,
+            "site_id": site_id,
+            "consent_id": value.consent_id,
+            "time": value.time,
+            "document": canonical.decode(),
+            "receipt": receipt,
+        },
+    ).scalar_one()
+    db.session.execute(
+        insert(PersonalRecordData.__table__),
+        {"record_pk": record_pk, "salt": personal.salt, "data": personal.canonical().decode()},
+    )
+    db.session.execute(
+        insert(PendingRecord.__table__), {"record_pk": record_pk, "site_id": site_id, "leaf_hash": record_hash}
+    )
+    if decision_key is not None:
+        db.session.execute(
+            insert(DecisionKey.__table__),
+            {"key_hash": key_digest(decision_key), "site_id": site_id, "record_pk": record_pk, "created_at": utcnow()},
+        )
+    return Recorded(value=value, record_hash=record_hash, receipt=receipt, secret=secret)

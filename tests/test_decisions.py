@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import random
 
 import pytest
 from sqlalchemy import func, select
@@ -25,7 +27,7 @@ def version(client, site="quadient", region="FR"):
     return client.get(f"/api/v1/banner/{site}?region={region}").json["version"]
 
 
-def decide(client, site="quadient", *, headers=None, **body):
+def decide(client, site="quadient", *, headers=None, address="203.0.113.77", **body):
     """Post a decision as a Firefox visitor on the site's own page would."""
     payload = {
         "version": body.pop("version", None) or version(client, site),
@@ -40,7 +42,7 @@ def decide(client, site="quadient", *, headers=None, **body):
     }
     headers = {"User-Agent": FIREFOX, "Origin": QUADIENT_PAGE, **(headers or {})}
     return client.post(
-        f"/api/v1/decisions/{site}", json=payload, headers=headers, environ_base={"REMOTE_ADDR": "203.0.113.77"}
+        f"/api/v1/decisions/{site}", json=payload, headers=headers, environ_base={"REMOTE_ADDR": address}
     )
 
 
@@ -195,6 +197,31 @@ def test_decisions_are_rate_limited_per_visitor_and_site(database_url):
     assert statuses == [201, 201, 201, 429]
 
 
+REDIS = "redis://127.0.0.1:6379/0"
+
+
+def a_fresh_address() -> str:
+    """Redis keeps counts between runs: a visitor address no earlier run used."""
+    return str(ipaddress.IPv4Address(random.getrandbits(32) | 0x0A000000 & 0x0AFFFFFF))
+
+
+def test_several_processes_share_the_rate_limit_in_redis(database_url):
+    first = make_app(database_url, rate_limit="3 per minute", redis_url=REDIS)
+    load_examples(first, [ROOT / "examples" / "quadient.yaml"])
+    second = make_app(database_url, rate_limit="3 per minute", redis_url=REDIS)  # another worker, same Redis
+    address = a_fresh_address()
+    clients = [first.test_client(), second.test_client()] * 2
+    assert [decide(c, address=address).status_code for c in clients] == [201, 201, 201, 429]
+
+
+def test_with_redis_down_each_process_counts_alone_and_nothing_else_breaks(database_url, caplog):
+    app = make_app(database_url, rate_limit="3 per minute", redis_url="redis://127.0.0.1:1/0")  # nothing listens
+    load_examples(app, [ROOT / "examples" / "quadient.yaml"])
+    client = app.test_client()
+    assert [decide(client).status_code for _ in range(4)] == [201, 201, 201, 429]
+    assert "counting per process" in caplog.text
+
+
 def test_gpc_in_california_is_recorded_as_gpc(client, quadient):
     response = decide(
         client,
@@ -314,3 +341,32 @@ def test_the_published_keys_are_a_jwk_set(client, quadient):
     (key,) = client.get("/.well-known/consent-keys.json").json["keys"]
     assert (key["kty"], key["crv"], key["alg"]) == ("OKP", "Ed25519", "EdDSA")
     assert key["note_key"].startswith("consent.test+")
+
+
+# --- retries ---------------------------------------------------------------------------------------------------
+
+
+def test_a_retried_first_decision_is_recorded_once_and_answered_again_secret_included(app, client, quadient):
+    first = decide(client, decision_key="k" * 30)
+    again = decide(client, decision_key="k" * 30)  # the browser never saw the first answer and sends it again
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json["replayed"] is True
+    for field in ("record_id", "consent_id", "secret", "receipt", "record_hash", "time"):
+        assert again.json[field] == first.json[field]
+    assert records(app) == 1
+
+
+def test_a_retried_later_decision_needs_the_secret_and_is_recorded_once(app, client, quadient):
+    first = decide(client).json
+    later = {"consent_id": first["consent_id"], "secret": first["secret"], "decision_key": "L" * 40}
+    assert decide(client, **later).status_code == 201
+    assert decide(client, **later).json["replayed"] is True
+    assert decide(client, **{**later, "secret": "x" * 43}).status_code == 403
+    assert records(app) == 2
+
+
+def test_a_decision_key_cannot_fetch_another_visitors_answer(client, quadient):
+    first = decide(client).json
+    decide(client, decision_key="s" * 30)
+    other = decide(client, consent_id=first["consent_id"], secret=first["secret"], decision_key="s" * 30)
+    assert other.status_code == 409 and "decision_key" in other.json["errors"]["json"]

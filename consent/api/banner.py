@@ -9,7 +9,6 @@ express that, so the answer is private to the browser.
 from __future__ import annotations
 
 from flask import Response, current_app, request
-from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from ..core import language as lang
@@ -41,45 +40,34 @@ QUERY = [
 ]
 
 
-@blp.route("/banner/<site_key>")
-class Banner(MethodView):
-    @blp.doc(summary="A site's banner for the visitor's region and language", parameters=QUERY)
-    @blp.response(200, BannerSchema)
-    @blp.alt_response(304, description="Not modified (If-None-Match matched the ETag).")
-    def get(self, site_key):
-        settings = current_app.config["CMP_SETTINGS"]
-        site = current_app.extensions["cmp.live"].get(site_key)
-        if site is None:
-            abort(404, message=f"No published site {site_key!r}.")
-        config = site.config
+@blp.route("/banner/<site_key>", methods=["GET"])
+@blp.doc(summary="A site's banner for the visitor's region and language", parameters=QUERY)
+@blp.response(200, BannerSchema)
+@blp.alt_response(304, description="Not modified (If-None-Match matched the ETag).")
+def banner(site_key):
+    site = current_app.extensions["cmp.live"].get(site_key)
+    if site is None:
+        abort(404, message=f"No published site {site_key!r}.")
+    config = site.config
+    args = request.args
+    location = locate(config, args.get("region"))
 
-        location = locate(config, request.args.get("region"))
-
-        vary = ["Origin", *location.vary]
-        wanted = request.args.get("lang")
-        if wanted is not None:
-            if not LANGUAGE_PATTERN.match(wanted):
-                abort(400, errors={"query": {"lang": ["not a BCP 47 language tag such as 'en' or 'pt-BR'"]}})
-            requested = [wanted]
-        else:
-            requested = [value for value, quality in request.accept_languages if quality > 0]
-            vary.append("Accept-Language")
+    wanted = args.get("lang")
+    if wanted is not None:
+        if not LANGUAGE_PATTERN.match(wanted):
+            abort(400, errors={"query": {"lang": ["not a BCP 47 language tag such as 'en' or 'pt-BR'"]}})
+        language = lang.negotiate([wanted], config.languages, config.site.default_language)
+    else:
+        requested = [value for value, quality in request.accept_languages if quality > 0]
         language = lang.negotiate(requested, config.languages, config.site.default_language)
 
-        body, etag = site.banner(location.region, language)
-        cache = "private" if location.by_ip else "public"
-        headers = {
-            "ETag": f'"{etag}"',
-            "Cache-Control": f"{cache}, max-age={settings.banner_max_age}, stale-if-error=86400",
-            "Vary": ", ".join(vary),
-            "Content-Language": language,
-            "X-Region-Source": location.source,
-        }
-        if site.stale:
-            headers["X-Served-Stale"] = "database unreachable; last known live version"
-        origin = request.headers.get("Origin")
-        if origin and allows_origin(config, origin):
-            headers["Access-Control-Allow-Origin"] = origin
-        if request.if_none_match.contains_weak(etag):
-            return Response(status=304, headers=headers)
-        return Response(body, status=200, headers=headers, mimetype="application/json")
+    served = site.banner(location, language, by_accept_language=wanted is None)
+    headers = list(served.headers)
+    if site.stale:
+        headers.append(("X-Served-Stale", "database unreachable; last known live version"))
+    origin = request.headers.get("Origin")
+    if origin and allows_origin(config, origin):
+        headers.append(("Access-Control-Allow-Origin", origin))
+    if request.if_none_match.contains_weak(served.etag):
+        return Response(status=304, headers=headers)
+    return Response(served.body, status=200, headers=headers, mimetype="application/json")

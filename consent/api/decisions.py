@@ -16,14 +16,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import ValidationError
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError
 
-from .. import logbook, publishing, recording
+from .. import logbook, metrics, publishing, recording
 from ..core import decisions as rules_of_decisions
 from ..core import merkle, rules
 from ..core.records import Signals, format_time
-from ..extensions import db, limiter
-from ..models import ConsentSubject, Record, Site
+from ..extensions import db
+from ..models import ConsentSubject, DecisionKey, Record, Site
 from ..schemas.decisions import (
     CONSENT_ID,
     CheckpointSchema,
@@ -36,6 +36,7 @@ from ..schemas.decisions import (
     KeySetSchema,
 )
 from ..schemas.site import raise_problems
+from .errors import database_unavailable_answer
 from .visitors import allows_origin, locate
 
 blp = Blueprint(
@@ -71,12 +72,16 @@ def _cors(response):
     return response
 
 
-def _visitor_and_site() -> str:
-    return f"{request.remote_addr}|{(request.view_args or {}).get('site_key')}"
-
-
-def _rate_limit() -> str:
-    return current_app.config["CMP_SETTINGS"].rate_limit
+def _within_rate_limit(site_key: str) -> None:
+    """Decisions per visitor address and site (``CMP_RATE_LIMIT``); over it, 429 with Retry-After."""
+    verdict = current_app.extensions["cmp.decision_limit"].hit(request.remote_addr or "unknown", site_key)
+    if not verdict.allowed:
+        metrics.RATE_LIMITED.labels("decisions").inc()
+        abort(
+            429,
+            message=f"Too many decisions from this address for this site ({verdict.limit}); retry later.",
+            headers={"Retry-After": str(verdict.retry_after)},
+        )
 
 
 @blp.route("/decisions/<site_key>")
@@ -86,18 +91,21 @@ class Decisions(MethodView):
         description="Answers with a signed receipt (a compact JWS). A first decision gets a consent ID and a "
         "secret; later ones send both back. Bots are answered `recorded: false` and nothing is stored.",
     )
-    @limiter.limit(_rate_limit, key_func=_visitor_and_site)
     @blp.arguments(DecisionSchema)
     @blp.response(201, DecisionAnswerSchema)
     @blp.alt_response(200, schema=DecisionAnswerSchema, description="A bot: nothing recorded.")
     def post(self, data, site_key):
+        _within_rate_limit(site_key)
         settings = current_app.config["CMP_SETTINGS"]
         origin = request.headers.get("Origin")
         if origin and not allows_origin(_site_config(site_key), origin):
             abort(403, message="Decisions are accepted from the site's own pages only.")
         device = recording.classify(request.user_agent.string)
         if device.bot:
+            metrics.BOTS.labels(site_key).inc()
             return {"recorded": False, "reason": "bot"}, 200
+        if not current_app.extensions["cmp.database"].open:
+            return database_unavailable_answer()  # it failed a moment ago: do not make this visitor wait on it
 
         version = publishing.published(site_key, data["version"])
         if version is None:
@@ -120,17 +128,13 @@ class Decisions(MethodView):
         except ValidationError as error:
             abort(422, errors={"json": error.messages}, message="The decision does not fit the banner shown.")
 
+        if "decision_key" in data and (replay := _stored_answer(data, version.site_id)) is not None:
+            return replay, 200
         if "consent_id" in data:
             consent_id, secret = data["consent_id"], None
-            subject = db.session.get(ConsentSubject, consent_id)
-            if (
-                subject is None
-                or subject.site_id != version.site_id
-                or not hmac.compare_digest(subject.secret_hash, recording.secret_digest(data["secret"]))
-            ):
-                abort(403, message="Unknown consent ID, or a wrong secret.")
+            _check_secret(consent_id, data["secret"], version.site_id)
         else:
-            consent_id, secret = recording.new_subject(version.site_id)
+            consent_id, secret = recording.new_subject(version.site_id, settings.secret_key)
 
         keyring = current_app.extensions["cmp.keys"]
         decision = recording.Decision(
@@ -156,12 +160,17 @@ class Decisions(MethodView):
                 key=keyring.current,
                 issuer=settings.public_url,
                 secret=secret,
+                decision_key=data.get("decision_key"),
             )
             db.session.commit()
-        except OperationalError:
-            db.session.rollback()
-            current_app.logger.exception("a decision could not be stored")
-            abort(503, message="The decision could not be stored; send it again.", headers={"Retry-After": "5"})
+            metrics.DECISIONS.labels(site_key, data["method"].value).inc()
+            _sequence_in_the_background()
+        except IntegrityError:
+            db.session.rollback()  # the same decision key, stored by a concurrent retry a moment ago
+            replay = _stored_answer(data, version.site_id) if "decision_key" in data else None
+            if replay is None:
+                raise
+            return replay, 200
         answer = {
             "recorded": True,
             "record_id": recorded.value.record_id,
@@ -173,6 +182,49 @@ class Decisions(MethodView):
         if secret:
             answer["secret"] = secret
         return answer, 201
+
+
+def _check_secret(consent_id: str, secret: str, site_id: int) -> None:
+    subject = db.session.get(ConsentSubject, consent_id)
+    if (
+        subject is None
+        or subject.site_id != site_id
+        or not hmac.compare_digest(subject.secret_hash, recording.secret_digest(secret))
+    ):
+        abort(403, message="Unknown consent ID, or a wrong secret.")
+
+
+def _stored_answer(data: dict, site_id: int) -> dict | None:
+    """The answer already given to this decision key, when the browser retries a decision that was stored (its
+    first answer lost on the way); None for a key never seen."""
+    stored = db.session.get(DecisionKey, recording.key_digest(data["decision_key"]))
+    if stored is None:
+        return None
+    row = db.session.get(Record, stored.record_pk)
+    if stored.site_id != site_id or row is None:
+        abort(409, errors={"json": {"decision_key": ["already used for another decision"]}})
+    if "consent_id" in data:
+        if data["consent_id"] != row.consent_id:
+            abort(409, errors={"json": {"decision_key": ["already used for another visitor's decision"]}})
+        _check_secret(row.consent_id, data["secret"], site_id)
+    answer = {
+        "recorded": True,
+        "replayed": True,
+        "record_id": row.record_id,
+        "consent_id": row.consent_id,
+        "time": format_time(row.time),
+        "record_hash": merkle.leaf_hash(row.document.encode()).hex(),
+        "receipt": row.receipt,
+    }
+    if "consent_id" not in data:  # a first decision: its answer carried the secret
+        answer["secret"] = recording.subject_secret(row.consent_id, current_app.config["CMP_SETTINGS"].secret_key)
+    return answer
+
+
+def _sequence_in_the_background() -> None:
+    """This process records decisions: it also sequences them into their logs and signs checkpoints."""
+    if (sequencer := current_app.extensions["cmp.sequencer"]) is not None:
+        sequencer.ensure_running()
 
 
 def stored_decision(row: Record) -> dict:

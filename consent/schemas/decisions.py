@@ -10,6 +10,7 @@ from .fields import Key, LanguageTag, RegionCode, Str, StrictBool
 CONSENT_ID = r"^[A-Za-z0-9_-]{22}$"
 SECRET = r"^[A-Za-z0-9_-]{43}$"
 HASH = r"^[0-9a-f]{64}$"
+DECISION_KEY = r"^[A-Za-z0-9_-]{22,64}$"
 
 
 class SignalsSchema(Schema):
@@ -27,6 +28,14 @@ class DecisionSchema(Schema):
     secret = Str(
         validate=validate.Regexp(SECRET),
         metadata={"description": "The secret that came with the consent ID; required with it."},
+    )
+    decision_key = Str(
+        validate=validate.Regexp(DECISION_KEY),
+        metadata={
+            "description": "A random key (at least 128 bits, base64url) the browser makes for this decision and sends "
+            "again with every retry of it: a retry of a stored decision is answered with the stored record instead "
+            "of a second one. Keep it secret: it obtains the answer, the consent ID's secret included."
+        },
     )
     version = Str(required=True, validate=validate.Regexp(HASH), metadata={"description": "Hash of the version shown."})
     language = LanguageTag(required=True, metadata={"description": "The language the banner was shown in."})
@@ -60,6 +69,9 @@ class DecisionSchema(Schema):
 
 class DecisionAnswerSchema(Schema):
     recorded = fields.Boolean(metadata={"description": "False for a bot: nothing is stored."})
+    replayed = fields.Boolean(
+        metadata={"description": "True when this answers a retry of a decision already stored (same decision key)."}
+    )
     reason = fields.String(metadata={"description": "Why nothing was recorded."})
     record_id = fields.String()
     consent_id = fields.String()

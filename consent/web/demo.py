@@ -110,7 +110,7 @@ def page(site_key: str):
     response = make_response(html)
     response.headers["Content-Security-Policy"] = (
         f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; img-src 'self' data:; "
-        "frame-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'"
+        "frame-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
     )
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -121,7 +121,12 @@ def widget(network: str):
     """A stand-in for a social network's embedded widget (an iframe)."""
     if network not in NETWORKS:
         abort(404)
-    return render_template("demo_widget.html", network=NETWORKS[network])
+    response = make_response(render_template("demo_widget.html", network=NETWORKS[network]))
+    # Framed by the demo pages, of the same origin (the service's default policy forbids any framing).
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'self'; frame-ancestors 'self'; base-uri 'none'"
+    )
+    return response
 
 
 @bp.get("/demo/pixel.gif")

@@ -95,6 +95,20 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_erasures_site_id"), ["site_id"], unique=False)
 
     op.create_table(
+        "decision_keys",
+        sa.Column("key_hash", sa.String(length=64), nullable=False),
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.Column("record_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["sites.id"], name=op.f("fk_decision_keys_site_id_sites"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("key_hash", name=op.f("pk_decision_keys")),
+    )
+    with op.batch_alter_table("decision_keys", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_decision_keys_site_id"), ["site_id"], unique=False)
+
+    op.create_table(
         "log_entries",
         sa.Column("site_id", sa.Integer(), nullable=False),
         sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -190,6 +204,10 @@ def downgrade():
     op.drop_table("purge_authorizations")
     op.drop_table("log_heads")
     op.drop_table("log_entries")
+    with op.batch_alter_table("decision_keys", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_decision_keys_site_id"))
+
+    op.drop_table("decision_keys")
     with op.batch_alter_table("erasures", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_erasures_site_id"))
 
@@ -264,7 +282,8 @@ def create_triggers():
         )
         op.execute(
             "CREATE TRIGGER record_personal_data_no_update BEFORE UPDATE ON record_personal_data "
-            "BEGIN SELECT RAISE(ABORT, 'record_personal_data is append-only (erased, never edited): UPDATE refused'); END"
+            "BEGIN SELECT RAISE(ABORT, 'record_personal_data is append-only (erased, never edited): UPDATE refused'); "
+            "END"
         )
 
 
