@@ -1,13 +1,23 @@
 // Sending decisions to the service. Every decision goes through a queue kept in localStorage: when the post
 // fails (offline, a network error, 408, 429, 5xx) it stays there and is retried with backoff, when the browser
 // comes back online and on the next page load, so nothing is lost while the page honours the choice at once.
-// Any other refusal (4xx) would fail forever: it is dropped with a console warning.
+// Each decision carries a random key, the same on every retry, so that a retry of a decision the service did
+// store (its answer lost on the way) is answered again rather than recorded twice. Any other refusal (4xx)
+// would fail forever: it is dropped with a console warning.
 
 let busy = 0;
 let timer;
 let delay = 1000;
 
+/** 128 random bits, base64url. */
+const randomKey = () =>
+  btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
+
 export function send(ctx, body) {
+  body.decision_key = randomKey();
   (ctx.mem.q = ctx.mem.q || []).push(body);
   ctx.mem.save();
   flush(ctx);

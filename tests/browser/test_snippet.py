@@ -224,6 +224,23 @@ def test_a_consent_post_that_failed_is_retried_and_lands_in_the_log(live, page, 
     assert f"i={consent_id}&" in cookies(context)["cmp_consent"], "the cookie gets the consent ID once known"
 
 
+def test_a_decision_stored_but_whose_answer_was_lost_is_recorded_once(live, page):
+    def answer_lost(route):
+        route.fetch()  # the service stores it...
+        route.fulfill(status=502, body="bad gateway")  # ...but the page never hears back
+
+    page.route("**/api/v1/decisions/**", answer_lost)
+    visit(page, live.demo("quadient", region="FR"))
+    banner(page).get_by_role("button", name="Accept all cookies").click()
+    page.wait_for_function("() => window.CMP.state().decided")
+    page.wait_for_timeout(300)
+    assert len(stored(page, "quadient")["q"]) == 1
+
+    page.unroute("**/api/v1/decisions/**")
+    visit(page, live.demo("quadient", region="FR"))  # the retry carries the same decision key
+    assert [d["method"] for d in recorded(live, page, "quadient")] == ["accept_all"]
+
+
 def test_a_decision_the_service_refuses_is_dropped_not_retried_forever(live, page):
     page.route(
         "**/api/v1/decisions/**",
