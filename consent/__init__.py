@@ -54,6 +54,7 @@ def register_observation(app: Flask, settings: Settings) -> None:
 
 
 def register_extensions(app: Flask, settings: Settings) -> None:
+    from . import partitions
     from .api.auth import SECURITY_SCHEME
     from .availability import DatabaseGate
     from .extensions import NoSessions, api, db, migrate
@@ -65,7 +66,14 @@ def register_extensions(app: Flask, settings: Settings) -> None:
 
     app.session_interface = NoSessions()
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(MIGRATIONS),
+        render_as_batch=True,
+        compare_type=True,
+        include_object=partitions.not_a_partition,  # autogenerate leaves PostgreSQL's partitions alone
+    )
     app.config["API_SPEC_OPTIONS"] = {
         "info": {"description": "Owner and public API of the consent management platform."},
         "components": {"securitySchemes": {"ApiKey": SECURITY_SCHEME}},

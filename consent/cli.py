@@ -21,7 +21,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from werkzeug.serving import run_simple
 
-from . import keys, logbook, publishing
+from . import keys, logbook, partitions, publishing
 from .core import compliance
 from .core.signing import SigningKey
 from .extensions import db
@@ -219,6 +219,16 @@ def checkpoint(site_key: str | None, force: bool) -> None:
             click.echo(f"{site.key}: checkpoint of size {signed.tree_size}, root {signed.root_hash[:16]}...")
         elif site_key:
             click.echo(f"{site.key}: nothing new to sequence")
+
+
+@cmp.command("partitions")
+@click.option("--ahead", type=click.IntRange(min=0), default=partitions.MONTHS_AHEAD, show_default=True)
+@with_appcontext
+def make_partitions(ahead: int) -> None:
+    """Make the monthly partitions of consent records up to AHEAD months from now (PostgreSQL only)."""
+    with db.engine.begin() as connection:
+        made = partitions.ensure(connection, ahead=ahead)
+    click.echo(f"{made} monthly partitions present" if made else "nothing to do: the database is not PostgreSQL")
 
 
 @cmp.command("verify")

@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from collections import OrderedDict, deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from sqlalchemy import String, and_, create_engine, delete, func, insert, litera
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
+from . import partitions
 from .core import merkle
 from .core import verify as core_verify
 from .core.records import format_time
@@ -43,6 +45,7 @@ from .models import (
 
 log = logging.getLogger(__name__)
 BATCH = 20_000
+PARTITION_CHECK_SECONDS = 3600
 
 
 def origin(log_name: str, site_key: str) -> str:
@@ -135,6 +138,7 @@ class Sequencer:
         self.app, self.interval = app, interval
         self._started_in: int | None = None
         self._lock = threading.Lock()
+        self._stop = threading.Event()
 
     def ensure_running(self) -> None:
         if self._started_in == os.getpid():
@@ -145,13 +149,21 @@ class Sequencer:
             self._started_in = os.getpid()  # a forked worker starts its own
             threading.Thread(target=self._run, name="consent-sequencer", daemon=True).start()
 
+    def stop(self) -> None:
+        """Stop after the round under way (a test's app; a process ends its daemon thread by exiting)."""
+        self._stop.set()
+
     def _run(self) -> None:
-        stop = threading.Event()
-        while not stop.wait(self.interval):
+        partitioned_at = float("-inf")
+        while not self._stop.wait(self.interval):
             with self.app.app_context():
                 try:
                     keyring = self.app.extensions["cmp.keys"]
                     sequence_all(keyring.current, keyring.name)
+                    if time.monotonic() - partitioned_at > PARTITION_CHECK_SECONDS:
+                        with db.engine.begin() as connection:
+                            partitions.ensure(connection)
+                        partitioned_at = time.monotonic()
                 except Exception:  # keep running: the next round retries
                     db.session.rollback()
                     log.exception("sequencing failed; retrying in %s s", self.interval)

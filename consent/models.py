@@ -462,10 +462,13 @@ class Record(db.Model):
     refuses UPDATE, and DELETE except during a recorded retention purge."""
 
     __tablename__ = "consent_records"
-    __table_args__ = (Index("ix_consent_records_site_time", "site_id", "time"),)
+    __table_args__ = (
+        Index("ix_consent_records_site_time", "site_id", "time"),
+        {"postgresql_partition_by": "RANGE (id)"},  # by time: see consent.partitions
+    )
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    record_id: Mapped[str] = mapped_column(String(36), unique=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)  # partitions.record_key()
+    record_id: Mapped[str] = mapped_column(String(36), index=True)  # unique by making (UUID 4) and in log_entries
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="RESTRICT"))
     consent_id: Mapped[str] = mapped_column(String(22), index=True)
     time: Mapped[datetime] = mapped_column(UTCDateTime)

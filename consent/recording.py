@@ -21,6 +21,7 @@ import user_agents
 from crawlerdetect import CrawlerDetect
 from sqlalchemy import insert
 
+from . import partitions
 from .config import Settings
 from .core import merkle
 from .core import records as rec
@@ -178,9 +179,11 @@ def record_decision(
     record_hash = merkle.leaf_hash(canonical).hex()
     receipt = issue_receipt(value, record_hash, key, issuer)
     # Core inserts, not the ORM's unit of work: this runs for every decision of every site.
-    record_pk = db.session.execute(
-        insert(Record.__table__).returning(Record.__table__.c.id),
+    record_pk = partitions.record_key(value.time)
+    db.session.execute(
+        insert(Record.__table__),
         {
+            "id": record_pk,
             "record_id": value.record_id,
             "site_id": site_id,
             "consent_id": value.consent_id,
@@ -188,7 +191,7 @@ def record_decision(
             "document": canonical.decode(),
             "receipt": receipt,
         },
-    ).scalar_one()
+    )
     db.session.execute(
         insert(PersonalRecordData.__table__),
         {"record_pk": record_pk, "salt": personal.salt, "data": personal.canonical().decode()},

@@ -150,8 +150,8 @@ def test_an_inserted_record_is_found(app, logged):
         names = ", ".join(col["name"] for col in columns)
         c.execute(
             sa.text(
-                f"INSERT INTO consent_records (record_id, {names}) "
-                f"SELECT 'forged-0000-0000-0000-000000000000', {names} FROM consent_records "
+                f"INSERT INTO consent_records (id, record_id, {names}) "
+                f"SELECT id + 1, 'forged-0000-0000-0000-000000000000', {names} FROM consent_records "
                 "WHERE record_id = :r"
             ),
             {"r": logged[0]},
@@ -163,13 +163,13 @@ def test_an_inserted_record_is_found(app, logged):
 def test_two_swapped_records_are_found(app, logged):
     """Positions 0 and 1 made to hold each other's record."""
     with behind_the_services_back(app) as c:
-        rows = c.execute(sa.text("SELECT seq, record_id, record_pk FROM log_entries WHERE seq < 2 ORDER BY seq")).all()
-        for (seq, _, _), (_, record_id, record_pk) in zip(rows, reversed(rows), strict=True):
-            c.execute(
-                sa.text("UPDATE log_entries SET record_id = :r, record_pk = :p WHERE seq = :s"),
-                {"r": f"{record_id}-moving", "p": record_pk, "s": seq},
-            )
-        c.execute(sa.text("UPDATE log_entries SET record_id = replace(record_id, '-moving', '')"))
+        (_, first, first_pk), (_, second, second_pk) = c.execute(
+            sa.text("SELECT seq, record_id, record_pk FROM log_entries WHERE seq < 2 ORDER BY seq")
+        ).all()
+        update = sa.text("UPDATE log_entries SET record_id = :r, record_pk = :p WHERE seq = :s")
+        c.execute(update, {"r": "t" * 36, "p": second_pk, "s": 0})  # record IDs are unique: one aside first
+        c.execute(update, {"r": first, "p": first_pk, "s": 1})
+        c.execute(update, {"r": second, "p": second_pk, "s": 0})
     _status, output = verify(app)
     assert "BROKEN [record_altered] position 0" in output and "BROKEN [record_altered] position 1" in output
 
@@ -317,12 +317,15 @@ def test_each_process_sequences_and_checkpoints_in_the_background(database_url):
     app = make_app(database_url, checkpoint_seconds=0.2)
     load_examples(app, [ROOT / "examples" / "quadient.yaml"])
     client = app.test_client()
-    answer = decide(client).json
-    for _ in range(50):
-        proof = client.get(f"/api/v1/records/{answer['record_id']}/proof")
-        if proof.status_code == 200:
-            break
-        time.sleep(0.1)
+    try:
+        answer = decide(client).json
+        for _ in range(50):
+            proof = client.get(f"/api/v1/records/{answer['record_id']}/proof")
+            if proof.status_code == 200:
+                break
+            time.sleep(0.1)
+    finally:
+        app.extensions["cmp.sequencer"].stop()  # it would go on sequencing later tests' records
     assert proof.status_code == 200 and parse_checkpoint(proof.json["checkpoint"]["note"]).size == 1
 
 
@@ -356,7 +359,10 @@ def test_a_large_log_is_checked_by_parallel_workers_with_the_same_findings(app, 
     run(app, "checkpoint")
     with behind_the_services_back(app) as c:
         c.execute(
-            sa.text("UPDATE consent_records SET document = replace(document, :off, :on) WHERE id = 20"),
+            sa.text(
+                "UPDATE consent_records SET document = replace(document, :off, :on) "
+                "WHERE id = (SELECT record_pk FROM log_entries WHERE seq = 19)"
+            ),
             {"off": '"analytics":false', "on": '"analytics":true'},
         )
     serial = run(app, "verify", "quadient", "--jobs", "1").output

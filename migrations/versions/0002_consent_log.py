@@ -11,6 +11,8 @@ Revises: 0001_initial
 Create Date: 2026-11-22
 """
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -50,7 +52,7 @@ def upgrade():
 
     op.create_table(
         "consent_records",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=False, nullable=False),
         sa.Column("record_id", sa.String(length=36), nullable=False),
         sa.Column("site_id", sa.Integer(), nullable=False),
         sa.Column("consent_id", sa.String(length=22), nullable=False),
@@ -61,10 +63,12 @@ def upgrade():
             ["site_id"], ["sites.id"], name=op.f("fk_consent_records_site_id_sites"), ondelete="RESTRICT"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_consent_records")),
-        sa.UniqueConstraint("record_id", name=op.f("uq_consent_records_record_id")),
+        postgresql_partition_by="RANGE (id)",  # by time: the key is the record's time (consent/partitions.py)
     )
+    create_partitions()
     with op.batch_alter_table("consent_records", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_consent_records_consent_id"), ["consent_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_consent_records_record_id"), ["record_id"], unique=False)
         batch_op.create_index("ix_consent_records_site_time", ["site_id", "time"], unique=False)
 
     op.create_table(
@@ -218,6 +222,7 @@ def downgrade():
     op.drop_table("consent_subjects")
     with op.batch_alter_table("consent_records", schema=None) as batch_op:
         batch_op.drop_index("ix_consent_records_site_time")
+        batch_op.drop_index(batch_op.f("ix_consent_records_record_id"))
         batch_op.drop_index(batch_op.f("ix_consent_records_consent_id"))
 
     op.drop_table("consent_records")
@@ -226,6 +231,22 @@ def downgrade():
 
     op.drop_table("checkpoints")
     op.drop_table("signing_keys")
+
+
+def create_partitions():
+    """On PostgreSQL: a default partition, and one per month from now on (the sequencers keep making them)."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute("CREATE TABLE consent_records_default PARTITION OF consent_records DEFAULT")
+    year, month = datetime.now(UTC).year, datetime.now(UTC).month
+    for _ in range(13):
+        following = (year + 1, 1) if month == 12 else (year, month + 1)
+        low, high = (int(datetime(y, m, 1, tzinfo=UTC).timestamp() * 1000) << 20 for y, m in ((year, month), following))
+        op.execute(
+            f"CREATE TABLE consent_records_{year:04d}_{month:02d} PARTITION OF consent_records "
+            f"FOR VALUES FROM ({low}) TO ({high})"
+        )
+        year, month = following
 
 
 def create_triggers():
