@@ -2,8 +2,9 @@
 // fails (offline, a network error, 408, 429, 5xx) it stays there and is retried with backoff, when the browser
 // comes back online and on the next page load, so nothing is lost while the page honours the choice at once.
 // Each decision carries a random key, the same on every retry, so that a retry of a decision the service did
-// store (its answer lost on the way) is answered again rather than recorded twice. Any other refusal (4xx)
-// would fail forever: it is dropped with a console warning.
+// store (its answer lost on the way) is answered again rather than recorded twice. A conflict (409: two writes
+// raced; the service says to retry) is retried a few times. Any other refusal (4xx) would fail forever: it is
+// dropped with a console warning.
 
 let busy = 0;
 let timer;
@@ -30,7 +31,7 @@ export async function flush(ctx) {
   clearTimeout(timer);
   while (mem.q.length) {
     // The consent ID and its secret come from the first decision's answer, which may have been queued too.
-    const body = mem.i ? { ...mem.q[0], consent_id: mem.i, secret: mem.s } : mem.q[0];
+    const { tries, ...body } = mem.i ? { ...mem.q[0], consent_id: mem.i, secret: mem.s } : mem.q[0];
     let response;
     try {
       response = await fetch(ctx.api("decisions"), {
@@ -42,7 +43,9 @@ export async function flush(ctx) {
       });
     } catch (e) {}
     const status = response ? response.status : 0;
-    if (!status || status >= 500 || status == 408 || status == 429) {
+    const conflict = status == 409 && (mem.q[0].tries = (mem.q[0].tries || 0) + 1) < 5;
+    if (!status || status >= 500 || status == 408 || status == 429 || conflict) {
+      mem.save();
       timer = setTimeout(() => flush(ctx), delay);
       delay = Math.min(delay * 2, 300000);
       break;

@@ -241,6 +241,21 @@ def test_a_decision_stored_but_whose_answer_was_lost_is_recorded_once(live, page
     assert [d["method"] for d in recorded(live, page, "quadient")] == ["accept_all"]
 
 
+def test_a_decision_that_met_a_conflict_is_retried(live, page):
+    conflicts = []
+
+    def conflict_once(route):
+        if conflicts:
+            return route.continue_()
+        conflicts.append(route.request.url)
+        route.fulfill(status=409, body='{"message": "retry it"}', content_type="application/json")
+
+    page.route("**/api/v1/decisions/**", conflict_once)
+    visit(page, live.demo("quadient", region="FR"))
+    banner(page).get_by_role("button", name="Reject all").click()
+    assert [d["method"] for d in recorded(live, page, "quadient")] == ["reject_all"] and conflicts
+
+
 def test_a_decision_the_service_refuses_is_dropped_not_retried_forever(live, page):
     page.route(
         "**/api/v1/decisions/**",
