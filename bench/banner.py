@@ -19,7 +19,6 @@ import json
 import os
 import secrets
 import sys
-import tempfile
 from pathlib import Path
 
 from harness import (
@@ -32,8 +31,8 @@ from harness import (
     median,
     prepare_database,
     request,
+    run_bench,
     run_wrk,
-    stopping_on_signals,
     write_signing_key,
     wrk_version,
 )
@@ -104,13 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         # at least one connection more than threads, or gunicorn keeps no connection alive
         args.worker_connections = max(-(-args.connections // args.workers), args.threads + 1)
 
-    try:
-        # the servers stop before the directory goes: they have their database and logs open in it
-        with tempfile.TemporaryDirectory(prefix="cmp-bench-") as tmp, stopping_on_signals([]) as servers:
-            return run(args, Path(tmp), servers)
-    except BenchError as error:
-        print(f"\nbench: ABORTED: {error}", file=sys.stderr)
-        return 2
+    return run_bench(run, args)
 
 
 def run(args: argparse.Namespace, tmp: Path, servers: list[Server]) -> int:

@@ -20,28 +20,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import secrets
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from harness import (
-    ROOT,
     BenchError,
     Server,
     WrkResult,
     ensure_wrk,
+    flask_command,
     gunicorn_options,
     machine_facts,
     median,
+    postgres_schema,
     prepare_database,
     request,
+    run_bench,
     run_wrk,
-    stopping_on_signals,
-    write_signing_key,
+    service_env,
     wrk_version,
 )
 
@@ -90,46 +87,14 @@ def check_post(server: Server, path: str, body: bytes, expected: int) -> None:
         raise BenchError(f"POST {path} answered {status}, not {expected}: {answer[:300]!r}\n{server.log_tail()}")
 
 
-def flask(env: dict[str, str], *arguments: str) -> str:
-    command = [sys.executable, "-m", "flask", "--app", "consent", *arguments]
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-    if result.returncode not in (0, 1):
-        raise BenchError(f"flask {' '.join(arguments)} failed:\n{result.stdout}{result.stderr}")
-    return result.stdout
-
-
 def logged_records(env: dict[str, str]) -> tuple[int, bool, str]:
     """Sequence what is queued, verify the site's log: its records and whether it verified."""
-    flask(env, "cmp", "checkpoint", SITE)
-    output = flask(env, "cmp", "verify", SITE)
+    flask_command(env, "cmp", "checkpoint", SITE)
+    output = flask_command(env, "cmp", "verify", SITE)
     found = re.search(r"(\d+) log positions, (\d+) records re-hashed", output)
     if not found:
         raise BenchError(f"could not read verify's output:\n{output}")
     return int(found.group(2)), "OK:" in output, output
-
-
-def postgres_url(base: str) -> str:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(base)
-    try:
-        with engine.begin() as connection:
-            connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-            connection.execute(sa.text(f"CREATE SCHEMA {PG_SCHEMA}"))
-    except sa.exc.OperationalError as error:
-        raise BenchError(f"PostgreSQL at {base} is not reachable ({error.orig}); use --no-postgres") from None
-    finally:
-        engine.dispose()
-    return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{PG_SCHEMA}"
-
-
-def drop_postgres_schema(base: str) -> None:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(base)
-    with engine.begin() as connection:
-        connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-    engine.dispose()
 
 
 def measure(args, wrk: str, tmp: Path, servers: list[Server], bare: Server, name: str, url: str, env) -> dict:
@@ -190,42 +155,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-postgres", action="store_true", help="measure SQLite only")
     args = parser.parse_args(argv)
     args.worker_connections = max(-(-args.connections // args.workers), args.threads + 1)
-    try:
-        with tempfile.TemporaryDirectory(prefix="cmp-bench-") as tmp, stopping_on_signals([]) as servers:
-            return run(args, Path(tmp), servers)
-    except BenchError as error:
-        print(f"\nbench: ABORTED: {error}", file=sys.stderr)
-        return 2
+    return run_bench(run, args)
 
 
 def run(args, tmp: Path, servers: list[Server]) -> int:
     wrk = ensure_wrk()
-    write_signing_key(tmp / "signing-key.pem")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CMP_")}
-    env |= {
-        "CMP_ENV": "production",
-        "CMP_SECRET_KEY": secrets.token_urlsafe(48),
-        "CMP_REGION_OVERRIDE": "true",
-        "CMP_SIGNING_KEY": str(tmp / "signing-key.pem"),
-        "CMP_LOG_NAME": "bench.local",
-        "CMP_RATE_LIMIT": "10000000 per minute",
-        "CMP_INSTANCE_PATH": str(tmp / "instance"),
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
+    env = service_env(tmp)
     bare = Server("bare", "bench.bare_app:create_app()", gunicorn_options(args), env, tmp / "bare.log")
     servers.append(bare)
     bare.start("/bare")
-
-    databases = {"SQLite": f"sqlite:///{tmp / 'consent.db'}"}
+    measured = {"SQLite": measure(args, wrk, tmp, servers, bare, "SQLite", f"sqlite:///{tmp / 'consent.db'}", env)}
     if not args.no_postgres:
-        databases["PostgreSQL"] = postgres_url(args.postgres)
-    measured = {}
-    try:
-        for name, url in databases.items():
-            measured[name] = measure(args, wrk, tmp, servers, bare, name, url, env)
-    finally:
-        if not args.no_postgres:
-            drop_postgres_schema(args.postgres)
+        with postgres_schema(args.postgres, PG_SCHEMA) as url:
+            measured["PostgreSQL"] = measure(args, wrk, tmp, servers, bare, "PostgreSQL", url, env)
     report(args, measured, wrk_version(wrk))
     return 0
 

@@ -267,3 +267,65 @@ def stopping_on_signals(servers: list[Server]):
     finally:
         for server in servers:
             server.stop()
+
+
+def service_env(tmp: Path, **settings: str) -> dict[str, str]:
+    """The environment of the service under test: production settings, a fresh signing key, the rate limit out of
+    the way (one load generator is one address), and none of the caller's own ``CMP_*`` settings."""
+    import secrets
+
+    key = tmp / "signing-key.pem"
+    if not key.exists():
+        write_signing_key(key)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CMP_", "PROMETHEUS_"))}
+    return env | {
+        "CMP_ENV": "production",
+        "CMP_SECRET_KEY": secrets.token_urlsafe(48),
+        "CMP_REGION_OVERRIDE": "true",
+        "CMP_SIGNING_KEY": str(key),
+        "CMP_LOG_NAME": "bench.local",
+        "CMP_RATE_LIMIT": "10000000 per minute",
+        "CMP_INSTANCE_PATH": str(tmp / "instance"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        **settings,
+    }
+
+
+@contextlib.contextmanager
+def postgres_schema(base_url: str, schema: str):
+    """A schema of the benchmark's own on a PostgreSQL server, dropped afterwards; yields its URL."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(base_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    except sa.exc.OperationalError as error:
+        raise BenchError(f"PostgreSQL at {base_url} is not reachable ({error.orig})") from None
+    try:
+        yield f"{base_url}{'&' if '?' in base_url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as connection:
+            connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        engine.dispose()
+
+
+def flask_command(env: dict[str, str], *arguments: str) -> str:
+    """``flask --app consent ...`` in the service's environment; its output."""
+    command = [sys.executable, "-m", "flask", "--app", "consent", *arguments]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    return result.stdout + result.stderr
+
+
+def run_bench(run, args) -> int:
+    """Run ``run(args, tmp, servers)`` in a throw-away folder, stopping every server it started (before the folder
+    goes: they have their database and logs open in it); exit code 2 when the benchmark could not measure."""
+    import tempfile
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="cmp-bench-") as tmp, stopping_on_signals([]) as servers:
+            return run(args, Path(tmp), servers)
+    except BenchError as error:
+        print(f"\nbench: ABORTED: {error}", file=sys.stderr)
+        return 2

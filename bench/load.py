@@ -15,25 +15,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import secrets
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from harness import (
-    ROOT,
     BenchError,
     Server,
     ensure_wrk,
+    flask_command,
     machine_facts,
+    postgres_schema,
     prepare_database,
     request,
+    run_bench,
     run_wrk,
-    stopping_on_signals,
-    write_signing_key,
+    service_env,
     wrk_version,
 )
 
@@ -66,23 +63,6 @@ def lua_mix(path: Path, decision: bytes, share: float) -> Path:
     return path
 
 
-def postgres(base: str) -> str:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(base)
-    with engine.begin() as connection:
-        connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-        connection.execute(sa.text(f"CREATE SCHEMA {PG_SCHEMA}"))
-    engine.dispose()
-    return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{PG_SCHEMA}"
-
-
-def flask(env: dict[str, str], *arguments: str) -> str:
-    command = [sys.executable, "-m", "flask", "--app", "consent", *arguments]
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-    return result.stdout + result.stderr
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=20, help="seconds of load per worker count [20]")
@@ -93,78 +73,63 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     args = parser.parse_args(argv)
-    try:
-        with tempfile.TemporaryDirectory(prefix="cmp-bench-") as tmp, stopping_on_signals([]) as servers:
-            return run(args, Path(tmp), servers)
-    except BenchError as error:
-        print(f"\nbench: ABORTED: {error}", file=sys.stderr)
-        return 2
+    return run_bench(run, args)
 
 
 def run(args, tmp: Path, servers: list[Server]) -> int:
     wrk = ensure_wrk()
-    write_signing_key(tmp / "signing-key.pem")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CMP_", "PROMETHEUS_"))}
-    env |= {
-        "CMP_ENV": "production",
-        "CMP_SECRET_KEY": secrets.token_urlsafe(48),
-        "CMP_REGION_OVERRIDE": "true",
-        "CMP_SIGNING_KEY": str(tmp / "signing-key.pem"),
-        "CMP_LOG_NAME": "bench.local",
-        "CMP_RATE_LIMIT": "10000000 per minute",
-        "CMP_REDIS_URL": args.redis,
-        "CMP_DATABASE_URL": postgres(args.postgres),
-        "CMP_ACCESS_LOG": "/dev/null",  # the access log would cost the same to both sides; keep the figures clean
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    print("migrating PostgreSQL and loading the example sites ...", file=sys.stderr, flush=True)
-    prepare_database(env)
-    rows = []
-    try:
-        for workers in args.workers:
-            server = Server(
-                f"service-{workers}w",
-                "consent:create_app()",
-                ["-c", "deploy/gunicorn.conf.py"],
-                env | {"CMP_WORKERS": str(workers), "CMP_THREADS": str(args.threads)},
-                tmp / f"service-{workers}.log",
-            )
-            servers.append(server)
-            server.start("/readyz")
-            status, _, banner = request(server.port, "/api/v1/banner/quadient?region=FR")
-            if status != 200:
-                raise BenchError(f"the banner endpoint answered {status}:\n{server.log_tail()}")
-            decision = json.dumps(
-                {
-                    "version": json.loads(banner)["version"],
-                    "language": "en",
-                    "choices": {"necessary": True, "analytics": True, "marketing": False},
-                    "method": "custom",
-                    "layer": 2,
-                    "control": "save",
-                    "page_url": "https://www.quadient.com/en/",
-                    "region": "FR",
-                }
-            ).encode()
-            script = lua_mix(tmp / "mix.lua", decision, args.share)
+    with postgres_schema(args.postgres, PG_SCHEMA) as url:
+        env = service_env(
+            tmp,
+            CMP_REDIS_URL=args.redis,
+            CMP_DATABASE_URL=url,
+            CMP_ACCESS_LOG="/dev/null",  # the figures are the service's, not the log disk's
+        )
+        print("migrating PostgreSQL and loading the example sites ...", file=sys.stderr, flush=True)
+        prepare_database(env)
+        rows = [(workers, load(args, wrk, tmp, servers, env, workers)) for workers in args.workers]
+        flask_command(env, "cmp", "checkpoint")
+        verified = flask_command(env, "cmp", "verify", "quadient")
+    report(args, wrk, rows, verified)
+    return 0
 
-            load = [wrk, "-t2", f"-c{args.connections}", "--latency", "--timeout", "10s", "-s", str(script)]
-            run_wrk([*load, "-d3s", server.base], 3)  # every worker warms its caches
-            result = run_wrk([*load, f"-d{args.duration}s", server.base], args.duration)
-            server.stop()
-            rows.append((workers, result))
-            print(f"  {workers} worker(s): {result.rps:8.1f} req/s  p99 {result.p99_ms:7.2f} ms  "
-                  f"errors {result.errors}", file=sys.stderr, flush=True)  # fmt: skip
-        flask(env, "cmp", "checkpoint")
-        verified = flask(env, "cmp", "verify", "quadient")
-    finally:
-        import sqlalchemy as sa
 
-        engine = sa.create_engine(args.postgres)
-        with engine.begin() as connection:
-            connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-        engine.dispose()
+def load(args, wrk: str, tmp: Path, servers: list[Server], env: dict[str, str], workers: int):
+    server = Server(
+        f"service-{workers}w",
+        "consent:create_app()",
+        ["-c", "deploy/gunicorn.conf.py"],
+        env | {"CMP_WORKERS": str(workers), "CMP_THREADS": str(args.threads)},
+        tmp / f"service-{workers}.log",
+    )
+    servers.append(server)
+    server.start("/readyz")
+    status, _, banner = request(server.port, "/api/v1/banner/quadient?region=FR")
+    if status != 200:
+        raise BenchError(f"the banner endpoint answered {status}:\n{server.log_tail()}")
+    decision = json.dumps(
+        {
+            "version": json.loads(banner)["version"],
+            "language": "en",
+            "choices": {"necessary": True, "analytics": True, "marketing": False},
+            "method": "custom",
+            "layer": 2,
+            "control": "save",
+            "page_url": "https://www.quadient.com/en/",
+            "region": "FR",
+        }
+    ).encode()
+    script = lua_mix(tmp / "mix.lua", decision, args.share)
+    command = [wrk, "-t2", f"-c{args.connections}", "--latency", "--timeout", "10s", "-s", str(script)]
+    run_wrk([*command, "-d3s", server.base], 3)  # every worker warms its caches
+    result = run_wrk([*command, f"-d{args.duration}s", server.base], args.duration)
+    server.stop()
+    print(f"  {workers} worker(s): {result.rps:8.1f} req/s  p99 {result.p99_ms:7.2f} ms  errors {result.errors}",
+          file=sys.stderr, flush=True)  # fmt: skip
+    return result
 
+
+def report(args, wrk: str, rows, verified: str) -> None:
     facts = machine_facts()
     recorded = re.search(r"(\d+) log positions", verified)
     out = [
@@ -190,7 +155,6 @@ def run(args, tmp: Path, servers: list[Server]) -> int:
         f"verify: {'OK' if 'OK:' in verified else 'FAILED'}"
     )
     print("\n".join(out))
-    return 0
 
 
 if __name__ == "__main__":

@@ -93,7 +93,7 @@ def register_extensions(app: Flask, settings: Settings) -> None:
 def register_blueprints(app: Flask) -> None:
     from .api import banner, decisions, ops, owner
     from .extensions import api
-    from .web import demo, pages, snippet
+    from .web import declaration, demo, pages, preferences, snippet
 
     api.register_blueprint(owner.blp)
     api.register_blueprint(banner.blp)
@@ -102,6 +102,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(snippet.bp)
     app.register_blueprint(demo.bp)
+    app.register_blueprint(declaration.bp)
+    app.register_blueprint(preferences.bp)
     app.register_blueprint(ops.bp)
 
 

@@ -10,7 +10,7 @@ from .test_decisions import decide
 
 def test_every_answer_carries_a_request_id_and_the_security_headers(client, quadient):
     for response in (client.get("/api/v1/banner/quadient?region=FR"), client.get("/no/such/page")):
-        assert len(response.headers["X-Request-ID"]) == 16
+        assert len(response.headers["X-Request-ID"]) == 16  # 8 hex of the process, 8 of its counter
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
         assert "Strict-Transport-Security" not in response.headers  # plain HTTP: HSTS would mean nothing

@@ -80,8 +80,11 @@ def test_gunicorn_serves_with_several_workers_counted_together_and_logged_in_jso
     status, _, body = get(port, "/metrics")
     line = 'cmp_http_requests_total{endpoint="/api/v1/banner/<site_key>",method="GET",status="200"} 40.0'
     assert status == 200 and line in body.decode()
-    time.sleep(0.2)  # the access log is written after the response
-    entries = [json.loads(line) for line in log.read_text().splitlines() if line.startswith('{"time"')]
-    banner_entries = [e for e in entries if e["path"] == "/api/v1/banner/quadient"]
+    for _ in range(50):  # the access log is written after the response is sent
+        entries = [json.loads(line) for line in log.read_text().splitlines() if line.startswith('{"time"')]
+        banner_entries = [e for e in entries if e["path"] == "/api/v1/banner/quadient"]
+        if len(banner_entries) == 40:
+            break
+        time.sleep(0.1)
     assert len(banner_entries) == 40
     assert banner_entries[-1]["request_id"] == answered[-1][1]["X-Request-ID"]

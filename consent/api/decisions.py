@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import logbook, metrics, publishing, recording
+from ..availability import RETRY_AFTER_SECONDS
 from ..core import decisions as rules_of_decisions
 from ..core import merkle, rules
 from ..core.records import Signals, format_time
@@ -36,7 +37,6 @@ from ..schemas.decisions import (
     KeySetSchema,
 )
 from ..schemas.site import raise_problems
-from .errors import database_unavailable_answer
 from .visitors import allows_origin, locate
 
 blp = Blueprint(
@@ -96,92 +96,99 @@ class Decisions(MethodView):
     @blp.alt_response(200, schema=DecisionAnswerSchema, description="A bot: nothing recorded.")
     def post(self, data, site_key):
         _within_rate_limit(site_key)
-        settings = current_app.config["CMP_SETTINGS"]
         origin = request.headers.get("Origin")
         if origin and not allows_origin(_site_config(site_key), origin):
             abort(403, message="Decisions are accepted from the site's own pages only.")
-        device = recording.classify(request.user_agent.string)
-        if device.bot:
-            metrics.BOTS.labels(site_key).inc()
-            return {"recorded": False, "reason": "bot"}, 200
-        if not current_app.extensions["cmp.database"].open:
-            return database_unavailable_answer()  # it failed a moment ago: do not make this visitor wait on it
+        return take_decision(site_key, data)
 
-        version = publishing.published(site_key, data["version"])
-        if version is None:
-            if current_app.extensions["cmp.live"].get(site_key) is None:
-                abort(404, message=f"No published site {site_key!r}.")
-            abort(422, errors={"json": {"version": ["not a version this site has published"]}})
-        config = version.config
-        if data["language"] not in config.languages:
-            abort(422, errors={"json": {"language": [f"the version has no banner in {data['language']!r}"]}})
 
-        location = locate(config, data.get("region"), field=("json", "region"))
-        served = rules.serve(config, rules.select(config.rules, location.region), location.region)
-        signals = Signals(
-            sec_gpc=request.headers.get("Sec-GPC") == "1",
-            gpc=data["signals"]["gpc"],
-            dnt=data["signals"]["dnt"] or request.headers.get("DNT") == "1",
+def take_decision(site_key: str, data: dict) -> tuple[dict, int]:
+    """Record a visitor's decision (``data`` as :class:`DecisionSchema` loads it) from the request under way:
+    the snippet's post, or a form of the hosted preference center. Returns the answer and its status."""
+    settings = current_app.config["CMP_SETTINGS"]
+    device = recording.classify(request.user_agent.string)
+    if device.bot:
+        metrics.BOTS.labels(site_key).inc()
+        return {"recorded": False, "reason": "bot"}, 200
+    if not current_app.extensions["cmp.database"].open:
+        abort(503, message="The database failed a moment ago; send the decision again later.",
+              headers={"Retry-After": str(RETRY_AFTER_SECONDS)})  # fmt: skip
+
+    version = publishing.published(site_key, data["version"])
+    if version is None:
+        if current_app.extensions["cmp.live"].get(site_key) is None:
+            abort(404, message=f"No published site {site_key!r}.")
+        abort(422, errors={"json": {"version": ["not a version this site has published"]}})
+    config = version.config
+    if data["language"] not in config.languages:
+        abort(422, errors={"json": {"language": [f"the version has no banner in {data['language']!r}"]}})
+
+    location = locate(config, data.get("region"), field=("json", "region"))
+    served = rules.serve(config, rules.select(config.rules, location.region), location.region)
+    signals = Signals(
+        sec_gpc=request.headers.get("Sec-GPC") == "1",
+        gpc=data["signals"]["gpc"],
+        dnt=data["signals"]["dnt"] or request.headers.get("DNT") == "1",
+    )
+    try:
+        raise_problems(rules_of_decisions.problems(data["choices"], data["method"], signals, config, served))
+    except ValidationError as error:
+        abort(422, errors={"json": error.messages}, message="The decision does not fit the banner shown.")
+
+    if "decision_key" in data and (replay := _stored_answer(data, version.site_id)) is not None:
+        return replay, 200
+    if "consent_id" in data:
+        consent_id, secret = data["consent_id"], None
+        _check_secret(consent_id, data["secret"], version.site_id)
+    else:
+        consent_id, secret = recording.new_subject(version.site_id, settings.secret_key)
+
+    keyring = current_app.extensions["cmp.keys"]
+    decision = recording.Decision(
+        version=data["version"],
+        language=data["language"],
+        choices=data["choices"],
+        method=data["method"],
+        signals=signals,
+        layer=data.get("layer"),
+        control=data.get("control"),
+        page_url=data.get("page_url"),
+    )
+    try:
+        recorded = recording.record_decision(
+            site_id=version.site_id,
+            site_key=site_key,
+            consent_id=consent_id,
+            decision=decision,
+            rule=served,
+            location=location,
+            device=device,
+            ip=recording.stored_ip(request.remote_addr, settings),
+            key=keyring.current,
+            issuer=settings.public_url,
+            secret=secret,
+            decision_key=data.get("decision_key"),
         )
-        try:
-            raise_problems(rules_of_decisions.problems(data["choices"], data["method"], signals, config, served))
-        except ValidationError as error:
-            abort(422, errors={"json": error.messages}, message="The decision does not fit the banner shown.")
-
-        if "decision_key" in data and (replay := _stored_answer(data, version.site_id)) is not None:
-            return replay, 200
-        if "consent_id" in data:
-            consent_id, secret = data["consent_id"], None
-            _check_secret(consent_id, data["secret"], version.site_id)
-        else:
-            consent_id, secret = recording.new_subject(version.site_id, settings.secret_key)
-
-        keyring = current_app.extensions["cmp.keys"]
-        decision = recording.Decision(
-            version=data["version"],
-            language=data["language"],
-            choices=data["choices"],
-            method=data["method"],
-            signals=signals,
-            layer=data.get("layer"),
-            control=data.get("control"),
-            page_url=data.get("page_url"),
-        )
-        try:
-            recorded = recording.record_decision(
-                site_id=version.site_id,
-                site_key=site_key,
-                consent_id=consent_id,
-                decision=decision,
-                rule=served,
-                location=location,
-                device=device,
-                ip=recording.stored_ip(request.remote_addr, settings),
-                key=keyring.current,
-                issuer=settings.public_url,
-                secret=secret,
-                decision_key=data.get("decision_key"),
-            )
-            db.session.commit()
-            metrics.DECISIONS.labels(site_key, data["method"].value).inc()
-            _sequence_in_the_background()
-        except IntegrityError:
-            db.session.rollback()  # the same decision key, stored by a concurrent retry a moment ago
-            replay = _stored_answer(data, version.site_id) if "decision_key" in data else None
-            if replay is None:
-                raise
-            return replay, 200
-        answer = {
-            "recorded": True,
-            "record_id": recorded.value.record_id,
-            "consent_id": consent_id,
-            "time": format_time(recorded.value.time),
-            "record_hash": recorded.record_hash,
-            "receipt": recorded.receipt,
-        }
-        if secret:
-            answer["secret"] = secret
-        return answer, 201
+        db.session.commit()
+        metrics.DECISIONS.labels(site_key, data["method"].value).inc()
+        _sequence_in_the_background()
+    except IntegrityError:
+        db.session.rollback()  # the same decision key, stored by a concurrent retry a moment ago
+        replay = _stored_answer(data, version.site_id) if "decision_key" in data else None
+        if replay is None:
+            raise
+        return replay, 200
+    answer = {
+        "recorded": True,
+        "record_id": recorded.value.record_id,
+        "consent_id": consent_id,
+        "time": format_time(recorded.value.time),
+        "record_hash": recorded.record_hash,
+        "receipt": recorded.receipt,
+    }
+    if secret:
+        answer["secret"] = secret
+    return answer, 201
 
 
 def _check_secret(consent_id: str, secret: str, site_id: int) -> None:
