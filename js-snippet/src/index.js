@@ -25,6 +25,15 @@ const ctx = {
   listeners: [],
   changed: [],
   api: (path) => new URL(`api/v1/${path}/${encodeURIComponent(data.site)}`, script.src).href,
+  // The hosted preference center (history, receipts) once the service knows this visitor; the link brings the
+  // consent ID and its secret once, the page keeps them in a cookie of its own and drops them from its URL.
+  hosted: () => {
+    const url = new URL(`sites/${encodeURIComponent(data.site)}/preferences`, script.src);
+    const q = { consent_id: ctx.mem.i, secret: ctx.mem.s, return: location.href, lang: ctx.cfg.language };
+    if (data.region) q.region = data.region;
+    url.search = new URLSearchParams(q);
+    return url.href;
+  },
   receipt() {
     // The first decision's answer brings the consent ID: the cookie gets it.
     if (ctx.choice && !ctx.choice.id) (ctx.choice.id = ctx.mem.i), writeChoice(ctx.choice);

@@ -484,3 +484,16 @@ def test_a_new_vendor_in_an_allowed_category_is_asked_about_before_it_runs(app, 
     banner(page).get_by_role("button", name="Accept all cookies").click()
     page.wait_for_function("() => window.__ran.includes('analytics')")
     assert recorded(live, page, "quadient")[0]["method"] == "accept_all"
+
+
+def test_the_preference_center_links_to_the_hosted_one_with_the_visitors_history(live, page):
+    visit(page, live.demo("quadient", region="FR"))
+    banner(page).get_by_role("button", name="Reject all").click()
+    wait_recorded(page, "quadient")
+    page.get_by_role("button", name="Privacy preferences").click()
+    page.get_by_role("link", name="Your recorded choices, their history and receipts").click()
+    page.wait_for_url("**/sites/quadient/preferences**")
+    assert "secret" not in page.url  # the hosted page keeps them in its own cookie
+    assert "Rejected all" in page.inner_text("body")
+    page.get_by_role("link", name="Back to Quadient").click()  # the page the visitor came from
+    page.wait_for_url("**/demo/quadient?region=FR")

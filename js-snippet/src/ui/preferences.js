@@ -23,6 +23,7 @@ export function preferences(ctx, close) {
     h("h2", { id: "cmp-pt" }, t.preferences_title),
     h("button", { class: "x", type: "button", "aria-label": t.close_dialog, onclick: close }, "\u00d7"),
     t.preferences_body && h("p", null, t.preferences_body),
+    ctx.mem.i && h("p", null, h("a", { href: ctx.hosted() }, t.history)),
     ctx.honoured == "gpc" && h("p", { class: "ok" }, t.gpc_honored),
     cfg.rule.first_layer.links.includes("do_not_sell") &&
       sold.length > 0 &&
