@@ -175,6 +175,9 @@ function start(cfg) {
     returnTo = document.activeElement;
     ui.append((shown = banner(ctx)));
     shown.focus({ preventScroll: true });
+    // Counted for the consent-rate report, without any identifier (POST /api/v1/impressions/<site>).
+    const seenBody = { version: cfg.version, ...(data.region ? { region: data.region } : {}) };
+    if (navigator.sendBeacon) navigator.sendBeacon(ctx.api("impressions"), JSON.stringify(seenBody));
   };
   ctx.open = (opener) => {
     if (ctx.closePreferences || !ui) return;
