@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app consent
 
-.PHONY: run test lint openapi bench clean
+.PHONY: run test lint openapi bench bench-snippet clean
 
 run: $(VENV)/.installed
 	$(FLASK) db upgrade
@@ -31,6 +31,10 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/decisions.py
 	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/export.py
+
+# The snippet's bytes and banner-visible time in headless Chromium, next to its peers (bench/README.md).
+bench-snippet: $(VENV)/.installed-dev
+	$(BIN)/python bench/snippet.py
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

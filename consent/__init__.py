@@ -96,7 +96,7 @@ def register_extensions(app: Flask, settings: Settings) -> None:
 def register_blueprints(app: Flask) -> None:
     from .api import audit, banner, decisions, impressions, ops, owner
     from .extensions import api
-    from .web import declaration, pages, preferences
+    from .web import declaration, demo, pages, preferences, snippet
 
     api.register_blueprint(owner.blp)
     api.register_blueprint(banner.blp)
@@ -105,6 +105,8 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(impressions.blp)
     api.register_blueprint(audit.blp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(snippet.bp)
+    app.register_blueprint(demo.bp)
     app.register_blueprint(declaration.bp)
     app.register_blueprint(preferences.bp)
     app.register_blueprint(ops.bp)

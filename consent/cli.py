@@ -28,6 +28,7 @@ from .core.signing import SigningKey
 from .extensions import db
 from .models import ApiKey, DomainTaken, Site, utcnow
 from .schemas.site import SiteConfigSchema, build, document
+from .web.demo import published_demo_sites
 
 
 @click.group(help="Consent management platform commands.")
@@ -474,8 +475,8 @@ def serve(host: str, port: int) -> None:
     """Serve locally (development server) and print what a newcomer should open."""
     base = f"http://{host}:{port}"
     lines = [("Landing page, every example site", f"{base}/")]
-    for site in db.session.scalars(select(Site).order_by(Site.key)):
-        lines.append((f"{site.name}, banner for an EEA visitor", f"{base}/api/v1/banner/{site.key}?region=FR"))
+    for key, name in published_demo_sites():
+        lines.append((f"{name}, demo page", f"{base}/demo/{key}"))
     lines.append(("API reference (OpenAPI)", f"{base}/api/openapi.json"))
     width = max(len(label) for label, _ in lines) + 2
     click.echo(f"\nConsent management platform on {base} (Ctrl+C stops it)\n")

@@ -79,6 +79,11 @@ class Site(db.Model):
     retention_days: Mapped[int] = mapped_column(Integer)
     sells_or_shares: Mapped[bool] = mapped_column(Boolean)
     allow_region_override: Mapped[bool] = mapped_column(Boolean)
+    # The snippet options (sc.SnippetOptions); a missing theme or Consent Mode field takes the core's default.
+    theme: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    consent_mode: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reload_on_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    reopen_button: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -124,6 +129,30 @@ class Site(db.Model):
         if taken:
             raise DomainTaken({i: taken[d] for i, d in enumerate(domains) if d in taken})
 
+    def snippet_options(self) -> sc.SnippetOptions:
+        theme = self.theme or {}
+        mode = self.consent_mode or {}
+        types = {key: tuple(sc.ConsentType(t) for t in values) for key, values in mode.get("types", {}).items()}
+        return sc.SnippetOptions(
+            theme=sc.Theme(
+                **{k: v for k, v in theme.items() if k != "position"},
+                **({"position": sc.BannerPosition(theme["position"])} if "position" in theme else {}),
+            ),
+            consent_mode=sc.ConsentMode(**{**mode, "types": types}),
+            reload_on_opt_out=bool(self.reload_on_opt_out),
+            reopen_button=self.reopen_button is not False,  # None: a site not flushed yet
+        )
+
+    def assign_snippet_options(self, value: sc.SnippetOptions) -> None:
+        self.theme = {name: str(v) for name, v in vars(value.theme).items()}
+        mode = vars(value.consent_mode)
+        self.consent_mode = {
+            **mode,
+            "types": {key: [str(t) for t in types] for key, types in value.consent_mode.types.items()},
+        }
+        self.reload_on_opt_out = value.reload_on_opt_out
+        self.reopen_button = value.reopen_button
+
     def draft(self) -> sc.SiteConfig:
         """The configuration being edited, as a core value."""
         return sc.SiteConfig(
@@ -132,11 +161,13 @@ class Site(db.Model):
             vendors=tuple(v.to_value() for v in self.vendors),
             texts=tuple(t.to_value() for t in self.texts),
             rules=tuple(r.to_value() for r in self.rules),
+            snippet=self.snippet_options(),
         )
 
     def replace_draft(self, config: sc.SiteConfig) -> None:
         """Make the draft exactly ``config``: children are replaced wholesale, in order."""
         self.assign(config.site)
+        self.assign_snippet_options(config.snippet)
         _replace(self, "vendors", [])  # vendors first: they refer to categories
         _replace(self, "categories", [Category.new(c, i) for i, c in enumerate(config.categories)])
         by_key = {c.key: c for c in self.categories}

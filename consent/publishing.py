@@ -13,6 +13,7 @@ import json
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from .core import compliance, siteconfig
@@ -138,12 +139,11 @@ class PublishedConfig:
     config: siteconfig.SiteConfig
 
 
-_published: dict[tuple[str, str], PublishedConfig] = {}
-
-
 def published(site_key: str, digest: str) -> PublishedConfig | None:
     """A version the site has published (live or not), by its hash; kept in memory once found, since a published
-    version never changes (a version not found is asked again: it may be published later)."""
+    version never changes (a version not found is asked again: it may be published later). The memory is the
+    app's, as the database is: the same version in another database belongs to another site id."""
+    _published = current_app.extensions.setdefault("cmp.published", {})
     found = _published.get((site_key, digest))
     if found is None:
         row = db.session.execute(

@@ -3,6 +3,8 @@ override, when allowed) and whether their page's origin belongs to the site."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import current_app, request
 from flask_smorest import abort
 
@@ -35,7 +37,9 @@ def locate(config: SiteConfig, override: str | None, field: tuple[str, str] = ("
 
 def allows_origin(config: SiteConfig, origin: str) -> bool:
     """Whether a page at ``origin`` (scheme://host[:port]) is one of the site's domains (``*.`` matches any
-    subdomain)."""
+    subdomain), or, outside production, one of the service's own pages (the demo pages)."""
+    if is_own_origin(origin):
+        return True
     host = origin.split("://", 1)[-1].lower()
     for domain in config.site.domains:
         if host == domain or (domain.startswith("*.") and host.endswith(domain[1:])):
@@ -60,3 +64,19 @@ def allow_site_pages(blueprint, methods: str, headers: str = "Content-Type") -> 
                 response.headers["Access-Control-Max-Age"] = "600"
             response.vary.add("Origin")
         return response
+
+
+def is_own_origin(origin: str) -> bool:
+    """Outside production, the service's own origin (``CMP_PUBLIC_URL`` or the host this request came to) serves
+    the demo pages, which embed the snippet for sites whose domains it is not. In production it is never a
+    site's page: a decision must come from the site's own domains."""
+    settings = current_app.config["CMP_SETTINGS"]
+    if settings.production:
+        return False
+    own = {_origin_of(settings.public_url), _origin_of(request.host_url)}
+    return _origin_of(origin) in own
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url.lower())
+    return f"{parts.scheme}://{parts.netloc}"

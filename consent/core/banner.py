@@ -2,7 +2,8 @@
 
 The result is the JSON document the public banner endpoint returns and the snippet renders: the owner's texts
 in the visitor's language (platform labels where the owner gave none), the rule served in that region once its
-law is applied, and every category with its vendors and their cookies.
+law is applied, every category with its vendors, their cookies and the Consent Mode types it grants, and the
+owner's snippet options (theme, Consent Mode, reload after an opt-out).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 from . import language as lang
 from . import rules
 from .regions import Region
-from .siteconfig import SiteConfig, StorageItem, Vendor
+from .siteconfig import SiteConfig, SnippetOptions, StorageItem, Vendor
 
 
 def resolve(
@@ -75,6 +76,7 @@ def resolve(
                 "necessary": category.necessary,
                 "sale_or_sharing": category.sells_or_shares,
                 "default": rule.defaults[category.key],
+                "consent_types": [str(t) for t in config.consent_types(category)],
                 "name": localized(category.name),
                 "description": localized(category.description),
                 "vendors": [
@@ -90,4 +92,21 @@ def resolve(
             }
             for category in config.categories
         ],
+        "snippet": snippet_options(config.snippet),
+    }
+
+
+def snippet_options(options: SnippetOptions) -> dict[str, Any]:
+    """The owner's snippet options; the category-to-consent-type mapping is resolved on each category."""
+    mode = options.consent_mode
+    return {
+        "theme": {name: str(value) for name, value in vars(options.theme).items()},
+        "consent_mode": {
+            "enabled": mode.enabled,
+            "ads_data_redaction": mode.ads_data_redaction,
+            "url_passthrough": mode.url_passthrough,
+            "advanced": mode.advanced,
+        },
+        "reload_on_opt_out": options.reload_on_opt_out,
+        "reopen_button": options.reopen_button,
     }

@@ -43,7 +43,9 @@ def pick(texts: Mapping[str, str], language: str, fallback: str) -> str | None:
     return next(iter(texts.values()))
 
 
-# The platform's labels for controls an owner did not word. Owners' texts always win.
+# The platform's labels for controls an owner did not word, and for the parts of the snippet's interface owners
+# do not word at all (the cookie table, the placeholder of a blocked embed). Owners' texts always win.
+# "{category}" is replaced by a category's name.
 DEFAULT_LABELS: dict[str, dict[str, str]] = {
     "en": {
         "accept_all": "Accept all",
@@ -55,6 +57,22 @@ DEFAULT_LABELS: dict[str, dict[str, str]] = {
         "preferences_title": "Privacy preferences",
         "gpc_honored": "Opt-out request honored: your browser's Global Privacy Control signal opted you out of "
         "the sale and sharing of your personal information.",
+        "always_on": "Always active",
+        "privacy_policy": "Privacy policy",
+        "cookie_policy": "Cookie policy",
+        "close_dialog": "Close",
+        "reopen": "Privacy preferences",
+        "cookie_name": "Cookie",
+        "cookie_duration": "Duration",
+        "cookie_party": "Set by",
+        "cookie_purpose": "Purpose",
+        "party_first": "This site",
+        "party_third": "Third party",
+        "history": "Your recorded choices, their history and receipts",
+        "changed": "New since your last choice:",
+        "opted_out": "You opted out of the sale and sharing of your personal information.",
+        "placeholder": "This content is blocked until you allow {category}.",
+        "allow": "Allow {category}",
     },
     "fr": {
         "accept_all": "Tout accepter",
@@ -66,6 +84,22 @@ DEFAULT_LABELS: dict[str, dict[str, str]] = {
         "preferences_title": "Préférences de confidentialité",
         "gpc_honored": "Demande d'opposition respectée : le signal Global Privacy Control de votre navigateur "
         "vous exclut de la vente et du partage de vos informations personnelles.",
+        "always_on": "Toujours actifs",
+        "privacy_policy": "Politique de confidentialité",
+        "cookie_policy": "Politique de cookies",
+        "close_dialog": "Fermer",
+        "reopen": "Préférences de confidentialité",
+        "cookie_name": "Cookie",
+        "cookie_duration": "Durée",
+        "cookie_party": "Déposé par",
+        "cookie_purpose": "Finalité",
+        "party_first": "Ce site",
+        "party_third": "Un tiers",
+        "history": "Vos choix enregistrés, leur historique et leurs reçus",
+        "changed": "Nouveau depuis votre dernier choix :",
+        "opted_out": "Vous vous êtes opposé à la vente et au partage de vos informations personnelles.",
+        "placeholder": "Ce contenu est bloqué tant que vous n'autorisez pas : {category}.",
+        "allow": "Autoriser : {category}",
     },
     "nl": {
         "accept_all": "Alles accepteren",
@@ -77,6 +111,22 @@ DEFAULT_LABELS: dict[str, dict[str, str]] = {
         "preferences_title": "Privacyvoorkeuren",
         "gpc_honored": "Bezwaar gehonoreerd: het Global Privacy Control-signaal van uw browser sluit u uit van "
         "de verkoop en het delen van uw persoonsgegevens.",
+        "always_on": "Altijd actief",
+        "privacy_policy": "Privacybeleid",
+        "cookie_policy": "Cookiebeleid",
+        "close_dialog": "Sluiten",
+        "reopen": "Privacyvoorkeuren",
+        "cookie_name": "Cookie",
+        "cookie_duration": "Duur",
+        "cookie_party": "Geplaatst door",
+        "cookie_purpose": "Doel",
+        "party_first": "Deze site",
+        "party_third": "Derde partij",
+        "history": "Uw vastgelegde keuzes, hun geschiedenis en bewijzen",
+        "changed": "Nieuw sinds uw laatste keuze:",
+        "opted_out": "U hebt bezwaar gemaakt tegen de verkoop en het delen van uw persoonsgegevens.",
+        "placeholder": "Deze inhoud is geblokkeerd tot u {category} toestaat.",
+        "allow": "{category} toestaan",
     },
     "de": {
         "accept_all": "Alle akzeptieren",
@@ -88,6 +138,45 @@ DEFAULT_LABELS: dict[str, dict[str, str]] = {
         "preferences_title": "Datenschutzeinstellungen",
         "gpc_honored": "Widerspruch umgesetzt: Das Global-Privacy-Control-Signal Ihres Browsers schließt Sie "
         "vom Verkauf und von der Weitergabe Ihrer personenbezogenen Daten aus.",
+        "always_on": "Immer aktiv",
+        "privacy_policy": "Datenschutzerklärung",
+        "cookie_policy": "Cookie-Richtlinie",
+        "close_dialog": "Schließen",
+        "reopen": "Datenschutzeinstellungen",
+        "cookie_name": "Cookie",
+        "cookie_duration": "Dauer",
+        "cookie_party": "Gesetzt von",
+        "cookie_purpose": "Zweck",
+        "party_first": "Diese Website",
+        "party_third": "Drittanbieter",
+        "history": "Ihre gespeicherten Entscheidungen, ihr Verlauf und Belege",
+        "changed": "Neu seit Ihrer letzten Auswahl:",
+        "opted_out": "Sie haben dem Verkauf und der Weitergabe Ihrer personenbezogenen Daten widersprochen.",
+        "placeholder": "Dieser Inhalt ist blockiert, bis Sie {category} erlauben.",
+        "allow": "{category} erlauben",
+    },
+    "ar": {
+        "accept_all": "قبول الكل",
+        "reject_all": "رفض الكل",
+        "preferences": "إدارة التفضيلات",
+        "save": "حفظ اختياراتي",
+        "close": "حسنًا",
+        "preferences_title": "تفضيلات الخصوصية",
+        "always_on": "نشطة دائمًا",
+        "privacy_policy": "سياسة الخصوصية",
+        "cookie_policy": "سياسة ملفات تعريف الارتباط",
+        "close_dialog": "إغلاق",
+        "reopen": "تفضيلات الخصوصية",
+        "cookie_name": "ملف تعريف الارتباط",
+        "cookie_duration": "المدة",
+        "cookie_party": "الجهة",
+        "cookie_purpose": "الغرض",
+        "party_first": "هذا الموقع",
+        "party_third": "طرف ثالث",
+        "history": "اختياراتك المسجلة وسجلها وإيصالاتها",
+        "changed": "الجديد منذ اختيارك الأخير:",
+        "placeholder": "هذا المحتوى محظور حتى تسمح بـ {category}.",
+        "allow": "السماح بـ {category}",
     },
     "es": {
         "accept_all": "Aceptar todo",
@@ -99,9 +188,26 @@ DEFAULT_LABELS: dict[str, dict[str, str]] = {
         "preferences_title": "Preferencias de privacidad",
         "gpc_honored": "Solicitud de exclusión atendida: la señal Global Privacy Control de su navegador le "
         "excluye de la venta y la cesión de su información personal.",
+        "always_on": "Siempre activas",
+        "privacy_policy": "Política de privacidad",
+        "cookie_policy": "Política de cookies",
+        "close_dialog": "Cerrar",
+        "reopen": "Preferencias de privacidad",
+        "cookie_name": "Cookie",
+        "cookie_duration": "Duración",
+        "cookie_party": "Instalada por",
+        "cookie_purpose": "Finalidad",
+        "party_first": "Este sitio",
+        "party_third": "Un tercero",
+        "history": "Sus elecciones registradas, su historial y sus recibos",
+        "changed": "Novedades desde su última elección:",
+        "opted_out": "Se ha opuesto a la venta y la cesión de su información personal.",
+        "placeholder": "Este contenido está bloqueado hasta que permita {category}.",
+        "allow": "Permitir {category}",
     },
 }
 
 
 def labels(language: str) -> dict[str, str]:
-    return DEFAULT_LABELS.get(primary(language), DEFAULT_LABELS["en"])
+    """Every platform label, in ``language`` where the platform has it, else in English."""
+    return {**DEFAULT_LABELS["en"], **DEFAULT_LABELS.get(primary(language), {})}

@@ -81,10 +81,44 @@ class Link(StrEnum):
 
 SALE_OR_SHARING_PURPOSES = frozenset({Purpose.MARKETING, Purpose.SOCIAL})
 
+
+class ConsentType(StrEnum):
+    """Google Consent Mode v2 consent types."""
+
+    AD_STORAGE = "ad_storage"
+    AD_USER_DATA = "ad_user_data"
+    AD_PERSONALIZATION = "ad_personalization"
+    ANALYTICS_STORAGE = "analytics_storage"
+    FUNCTIONALITY_STORAGE = "functionality_storage"
+    PERSONALIZATION_STORAGE = "personalization_storage"
+    SECURITY_STORAGE = "security_storage"
+
+
+# What a category of each purpose grants in Google Consent Mode unless the owner maps it otherwise.
+CONSENT_TYPES_BY_PURPOSE: dict[Purpose, tuple[ConsentType, ...]] = {
+    Purpose.NECESSARY: (ConsentType.SECURITY_STORAGE,),
+    Purpose.PREFERENCES: (ConsentType.FUNCTIONALITY_STORAGE, ConsentType.PERSONALIZATION_STORAGE),
+    Purpose.ANALYTICS: (ConsentType.ANALYTICS_STORAGE,),
+    Purpose.MARKETING: (ConsentType.AD_STORAGE, ConsentType.AD_USER_DATA, ConsentType.AD_PERSONALIZATION),
+    Purpose.SOCIAL: (),
+}
+
+
+class BannerPosition(StrEnum):
+    BOTTOM = "bottom"  # a bar along the bottom edge
+    TOP = "top"
+    BOTTOM_LEFT = "bottom_left"  # a box in a corner
+    BOTTOM_RIGHT = "bottom_right"
+    CENTER = "center"  # a box in the middle of the window
+
+
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 DURATION_PATTERN = re.compile(r"^(session|persistent|\d{1,5} (second|minute|hour|day|week|month|year)s?)$")
 STORAGE_NAME_PATTERN = re.compile(r"^[!#$%&'+.0-9A-Z^_`a-z|~*-]{1,128}$")  # cookie-name characters plus '*'
+COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
+MIN_TEXT_CONTRAST = 4.5  # WCAG 2.2 AA, 1.4.3: normal text
+MIN_UI_CONTRAST = 3.0  # WCAG 2.2 AA, 1.4.11: a button's edge against what surrounds it
 
 LocalizedText = dict[str, str]  # language tag -> text
 
@@ -218,12 +252,45 @@ class Site:
 
 
 @dataclass(frozen=True)
+class Theme:
+    """The banner's look, chosen by the owner without code. Colours are ``#rrggbb``."""
+
+    position: BannerPosition = BannerPosition.BOTTOM
+    background: str = "#ffffff"
+    text: str = "#1f2328"
+    accent: str = "#1d4ed8"  # the buttons, all alike so that refusing looks exactly like accepting
+    accent_text: str = "#ffffff"
+
+
+@dataclass(frozen=True)
+class ConsentMode:
+    """How the snippet drives Google Consent Mode v2 on the owner's pages."""
+
+    enabled: bool = True
+    types: dict[str, tuple[ConsentType, ...]] = field(default_factory=dict)  # category -> types; unset: purpose's
+    ads_data_redaction: bool = True  # redact ad identifiers while ad_storage is denied
+    url_passthrough: bool = False  # link decoration: a tracking technique of its own, so only if the owner asks
+    advanced: bool = False  # Google tags marked data-consent-mode load before a choice (Basic mode when False)
+
+
+@dataclass(frozen=True)
+class SnippetOptions:
+    """What the snippet does on the owner's pages beyond the banner's words."""
+
+    theme: Theme = field(default_factory=Theme)
+    consent_mode: ConsentMode = field(default_factory=ConsentMode)
+    reload_on_opt_out: bool = False  # reload the page after a refusal, to unload tags that already ran
+    reopen_button: bool = True  # the floating button that reopens the preferences
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     site: Site
     categories: tuple[Category, ...]
     vendors: tuple[Vendor, ...]
     texts: tuple[BannerText, ...]
     rules: tuple[RegionalRule, ...]
+    snippet: SnippetOptions = field(default_factory=SnippetOptions)
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -234,6 +301,11 @@ class SiteConfig:
 
     def text(self, language: str) -> BannerText | None:
         return next((t for t in self.texts if t.language == language), None)
+
+    def consent_types(self, category: Category) -> tuple[ConsentType, ...]:
+        """The Consent Mode types a category grants: the owner's mapping, else the default for its purpose."""
+        mapped = self.snippet.consent_mode.types.get(category.key)
+        return mapped if mapped is not None else CONSENT_TYPES_BY_PURPOSE[category.purpose]
 
 
 FORMAT_VERSION = 1
@@ -275,6 +347,39 @@ def problems(config: SiteConfig) -> list[Problem]:
     found += _overlapping_rules(config.rules)
     if not any(regions.EVERYWHERE in rule.regions for rule in config.rules):
         found.append((("rules",), "no rule covers the rest of the world: add one whose regions include '*'"))
+    for key in config.snippet.consent_mode.types:
+        if key not in category_keys:
+            found.append((("snippet", "consent_mode", "types", key), f"unknown category {key!r}"))
+    found += _unreadable_theme(config.snippet.theme)
+    return found
+
+
+def contrast(first: str, second: str) -> float:
+    """The WCAG contrast ratio of two ``#rrggbb`` colours, from 1 (same) to 21 (black on white)."""
+
+    def luminance(color: str) -> float:
+        channels = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted((luminance(first), luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def _unreadable_theme(theme: Theme) -> list[Problem]:
+    """A theme must keep the banner readable (WCAG AA): whoever cannot read it cannot choose."""
+    found: list[Problem] = []
+    pairs = (
+        ("text", theme.text, theme.background, MIN_TEXT_CONTRAST, "the text on the background"),
+        ("accent_text", theme.accent_text, theme.accent, MIN_TEXT_CONTRAST, "the button labels on the buttons"),
+        ("accent", theme.accent, theme.background, MIN_UI_CONTRAST, "the buttons against the background"),
+    )
+    for name, first, second, minimum, what in pairs:
+        ratio = contrast(first, second)
+        if ratio < minimum:
+            found.append(
+                (("snippet", "theme", name), f"{what} contrast {ratio:.2f}:1; WCAG AA needs at least {minimum}:1")
+            )
     return found
 
 

@@ -176,6 +176,9 @@ class _BannerCategory(Schema):
     necessary = fields.Boolean()
     sale_or_sharing = fields.Boolean()
     default = fields.Boolean(metadata={"description": "On before the visitor chooses."})
+    consent_types = fields.List(
+        fields.String(), metadata={"description": "Google Consent Mode types granted with this category."}
+    )
     name = fields.String(allow_none=True)
     description = fields.String(allow_none=True)
     vendors = fields.List(fields.Nested(_BannerVendor))
@@ -185,6 +188,28 @@ class _BannerNotice(Schema):
     message = fields.String(metadata={"description": "The owner's words, in the banner's language."})
     published_at = fields.String(metadata={"description": "When the change was published (RFC 3339)."})
     until = fields.String(metadata={"description": "When returning visitors stop being told (RFC 3339)."})
+
+
+class _BannerTheme(Schema):
+    position = fields.String()
+    background = fields.String()
+    text = fields.String()
+    accent = fields.String()
+    accent_text = fields.String()
+
+
+class _BannerConsentMode(Schema):
+    enabled = fields.Boolean()
+    ads_data_redaction = fields.Boolean()
+    url_passthrough = fields.Boolean()
+    advanced = fields.Boolean()
+
+
+class _BannerSnippet(Schema):
+    theme = fields.Nested(_BannerTheme)
+    consent_mode = fields.Nested(_BannerConsentMode)
+    reload_on_opt_out = fields.Boolean()
+    reopen_button = fields.Boolean()
 
 
 class BannerSchema(Schema):
@@ -203,3 +228,4 @@ class BannerSchema(Schema):
         metadata={"description": "A material change returning visitors are told about, while it runs; else null."},
     )
     categories = fields.List(fields.Nested(_BannerCategory))
+    snippet = fields.Nested(_BannerSnippet, metadata={"description": "The owner's snippet options."})

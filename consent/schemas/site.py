@@ -152,6 +152,52 @@ class SiteSchema(DocumentSchema):
     allow_region_override = StrictBool()
 
 
+def Color(**kwargs) -> fields.String:
+    return Str(
+        validate=validate.Regexp(sc.COLOR_PATTERN, error="Use a colour as #rrggbb."),
+        metadata={"example": "#1d4ed8", **kwargs.pop("metadata", {})},
+        **kwargs,
+    )
+
+
+class ThemeSchema(DocumentSchema):
+    position = _enum(sc.BannerPosition)
+    background = Color()
+    text = Color()
+    accent = Color(metadata={"description": "Background of every button (Accept and Reject look the same)."})
+    accent_text = Color(metadata={"description": "Label colour on the buttons."})
+
+
+class ConsentModeSchema(DocumentSchema):
+    enabled = StrictBool(metadata={"description": "Send Google Consent Mode v2 `default` and `update` commands."})
+    types = fields.Dict(
+        keys=Key(),
+        values=fields.List(_enum(sc.ConsentType), validate=validate.Length(max=7)),
+        validate=validate.Length(max=50),
+        metadata={
+            "description": "Category key -> the consent types it grants. Unset categories follow their purpose: "
+            "analytics -> analytics_storage; marketing -> ad_storage, ad_user_data, ad_personalization; "
+            "preferences -> functionality_storage, personalization_storage; necessary -> security_storage."
+        },
+    )
+    ads_data_redaction = StrictBool()
+    url_passthrough = StrictBool()
+    advanced = StrictBool(
+        metadata={"description": "Advanced mode: Google tags marked `data-consent-mode` load before a choice."}
+    )
+
+
+class SnippetSchema(DocumentSchema):
+    """What the snippet does on the owner's pages: the banner's look, Consent Mode, what an opt-out triggers."""
+
+    theme = fields.Nested(ThemeSchema)
+    consent_mode = fields.Nested(ConsentModeSchema)
+    reload_on_opt_out = StrictBool(
+        metadata={"description": "Reload the page after a refusal, so that tags which already ran are unloaded."}
+    )
+    reopen_button = StrictBool(metadata={"description": "Show the floating button that reopens the preferences."})
+
+
 class SiteConfigSchema(DocumentSchema):
     """A whole site configuration: what a configuration file holds and what publishing freezes."""
 
@@ -161,6 +207,7 @@ class SiteConfigSchema(DocumentSchema):
     vendors = fields.List(fields.Nested(VendorSchema), load_default=list, validate=validate.Length(max=500))
     texts = fields.List(fields.Nested(BannerTextSchema), required=True, validate=validate.Length(min=1, max=60))
     rules = fields.List(fields.Nested(RegionalRuleSchema), required=True, validate=validate.Length(min=1, max=50))
+    snippet = fields.Nested(SnippetSchema, load_default=dict)
 
     @validates_schema
     def _consistent(self, data: dict[str, Any], **kwargs) -> None:
@@ -188,6 +235,7 @@ def build(data: dict[str, Any]) -> sc.SiteConfig:
         vendors=tuple(build_vendor(v) for v in data.get("vendors", ())),
         texts=tuple(build_text(t) for t in data["texts"]),
         rules=tuple(build_rule(r) for r in data["rules"]),
+        snippet=build_snippet(data.get("snippet", {})),
     )
 
 
@@ -214,6 +262,16 @@ def build_rule(data: dict[str, Any]) -> sc.RegionalRule:
         **({"links": tuple(layer["links"])} if "links" in layer else {}),
     )
     return sc.RegionalRule(**{**data, "regions": tuple(data["regions"]), "first_layer": first_layer})
+
+
+def build_snippet(data: dict[str, Any]) -> sc.SnippetOptions:
+    mode = dict(data.get("consent_mode", {}))
+    mode["types"] = {key: tuple(types) for key, types in mode.get("types", {}).items()}
+    return sc.SnippetOptions(
+        **{k: v for k, v in data.items() if k not in ("theme", "consent_mode")},
+        theme=sc.Theme(**data.get("theme", {})),
+        consent_mode=sc.ConsentMode(**mode),
+    )
 
 
 def document(config: sc.SiteConfig) -> dict[str, Any]:

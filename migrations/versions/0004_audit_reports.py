@@ -2,7 +2,7 @@
 identifier of any visitor. Counters, not a log: the service adds to them, so they are not append-only.
 
 Revision ID: 0004_audit_reports
-Revises: 0002_consent_log
+Revises: 0003_snippet_options
 Create Date: 2026-11-30
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_audit_reports"
-down_revision = "0002_consent_log"
+down_revision = "0003_snippet_options"
 branch_labels = None
 depends_on = None
 

@@ -9,7 +9,7 @@ from ..test_decisions import decide
 EVERYTHING = {"necessary": True, "analytics": True, "marketing": True}
 
 
-def test_the_consent_rate_report_renders_its_charts_and_is_axe_clean(app, client, quadient, chromium, live_server):
+def test_the_consent_rate_report_renders_its_charts_and_is_axe_clean(app, client, quadient, browser, live):
     from axe_playwright_python.sync_playwright import Axe
 
     version = client.get("/api/v1/banner/quadient?region=FR").json["version"]
@@ -19,13 +19,11 @@ def test_the_consent_rate_report_renders_its_charts_and_is_axe_clean(app, client
     decide(client, method="accept_all", choices=EVERYTHING, control="accept_all", region="US-CA")
     decide(client, method="custom", choices={**EVERYTHING, "marketing": False}, control="save", layer=2, region="DE")
 
-    context = chromium.new_context(
-        extra_http_headers={"Authorization": f"Bearer {issue_key(app, 'owner', 'quadient')}"}
-    )
+    context = browser.new_context(extra_http_headers={"Authorization": f"Bearer {issue_key(app, 'owner', 'quadient')}"})
     page = context.new_page()
     console: list[str] = []
     page.on("console", lambda message: console.append(message.text))
-    response = page.goto(f"{live_server}/api/v1/sites/quadient/consent-rates?format=html")
+    response = page.goto(f"{live.url}/api/v1/sites/quadient/consent-rates?format=html")
     assert response.status == 200
     assert "default-src 'none'" in response.headers["content-security-policy"]
 

@@ -63,3 +63,42 @@ def test_two_rules_for_everywhere_are_refused():
     # found while documenting: the first '*' rule silently won
     cfg = config(rule("world", ("*",)), rule("also-world", ("*",), M.NOTICE))
     assert any("both claim every region no other rule names" in message for message in paths(cfg).values())
+
+
+# --- snippet options -------------------------------------------------------------------------------------------
+
+
+def with_snippet(**options) -> sc.SiteConfig:
+    return replace(config(), snippet=sc.SnippetOptions(**options))
+
+
+def test_a_theme_whose_text_is_hard_to_read_is_refused():
+    found = paths(with_snippet(theme=sc.Theme(background="#ffffff", text="#aaaaaa")))
+    assert "WCAG AA needs at least 4.5:1" in found[("snippet", "theme", "text")]
+
+
+def test_button_labels_and_buttons_must_stand_out():
+    found = paths(with_snippet(theme=sc.Theme(accent="#fafafa", accent_text="#ffffff")))
+    assert ("snippet", "theme", "accent_text") in found and ("snippet", "theme", "accent") in found
+
+
+def test_the_default_theme_is_readable():
+    theme = sc.Theme()
+    assert sc.contrast(theme.text, theme.background) >= 4.5
+    assert sc.contrast(theme.accent_text, theme.accent) >= 4.5
+    assert round(sc.contrast("#000000", "#ffffff"), 1) == 21.0
+
+
+def test_a_consent_mode_mapping_names_existing_categories():
+    mode = sc.ConsentMode(types={"statistics": (sc.ConsentType.ANALYTICS_STORAGE,)})
+    assert paths(with_snippet(consent_mode=mode)) == {
+        ("snippet", "consent_mode", "types", "statistics"): "unknown category 'statistics'"
+    }
+
+
+def test_consent_types_follow_the_purpose_unless_the_owner_maps_them():
+    cfg = with_snippet(consent_mode=sc.ConsentMode(types={"ads": (sc.ConsentType.AD_STORAGE,)}))
+    necessary, analytics, ads = cfg.categories
+    assert cfg.consent_types(necessary) == (sc.ConsentType.SECURITY_STORAGE,)
+    assert cfg.consent_types(analytics) == (sc.ConsentType.ANALYTICS_STORAGE,)
+    assert cfg.consent_types(ads) == (sc.ConsentType.AD_STORAGE,)
