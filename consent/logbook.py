@@ -20,6 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import String, and_, create_engine, delete, func, insert, literal, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -180,11 +181,11 @@ def latest_checkpoint(site_id: int) -> LogCheckpoint | None:
 
 # --- proofs ----------------------------------------------------------------------------------------------------
 
-_trees: OrderedDict[tuple[int, int], merkle.Tree] = OrderedDict()
-
 
 def _tree(site_id: int, size: int) -> merkle.Tree:
-    """The site's tree at ``size`` (a few kept in memory: proofs for the latest checkpoint are the common ask)."""
+    """The site's tree at ``size`` (a few kept in the app's memory: proofs for the latest checkpoint are the common
+    ask; a log at a given size never changes, in the app's own database)."""
+    _trees: OrderedDict[tuple[int, int], merkle.Tree] = current_app.extensions.setdefault("cmp.trees", OrderedDict())
     tree = _trees.get((site_id, size))
     if tree is None:
         leaves = db.session.scalars(

@@ -127,7 +127,9 @@ def page(site_key: str):
         gpc_decision=gpc_decision,
         saved=request.args.get("saved") == "1",
         csrf=_csrf(site_key, consent_id),
-        return_to=_return_to(config),
+        return_to=(return_to := _return_to(config)),
+        # the snippet, back on the site's page, takes the latest recorded decision in when it sees #cmp-sync
+        back_link=return_to.split("#", 1)[0] + "#cmp-sync" if return_to else None,
         region=request.args.get("region"),
     )
     response = make_response(page_html, 200, _headers(language))

@@ -8,7 +8,7 @@ import { consentDefault, consentUpdate } from "./consentmode.js";
 import { scan } from "./gate.js";
 import { honouredSignal, signals, switchesOff } from "./signals.js";
 import { memory, readChoice, writeChoice } from "./store.js";
-import { flush, send } from "./sync.js";
+import { flush, recorded, send } from "./sync.js";
 import { banner } from "./ui/banner.js";
 import { h } from "./ui/dom.js";
 import { preferences } from "./ui/preferences.js";
@@ -74,25 +74,44 @@ function start(cfg) {
   }
   ctx.stored = stored;
   ctx.choices = choices;
+  // A material change since this visitor chose (on another version than the live one): tell them once, while
+  // the owner's notice runs.
+  const notice = cfg.notice;
+  const before = stored && stored.v != cfg.version.slice(0, 16);
+  ctx.notice = notice && before && ctx.mem.n != notice.published_at ? notice : null;
   consentDefault(cfg, choices);
   if (stored) consentUpdate(cfg, choices);
 
   const decided = () => ctx.stored || ctx.decided;
   const grantsSomething = (c) => cats.some((x) => !x.necessary && c[x.key]);
 
-  function decide(wanted, method, layer, control) {
+  // Take a choice into the page: remember it, run what it allows and stop the rest, tell the page and the
+  // Google tags. From a decision made here, or from one made on the hosted preference center (resync).
+  function apply(next, t) {
     const before = ctx.choices;
-    const next = {}; // exactly the version's categories, necessary ones on
-    for (const c of cats) next[c.key] = c.necessary || !!wanted[c.key];
     ctx.choices = next;
     ctx.decided = 1;
     ctx.changed = [];
+    if (ctx.notice) (ctx.mem.n = ctx.notice.published_at), (ctx.notice = null); // told: not again
     const days = grantsSomething(next) ? rule.consent_lifetime_days : rule.refusal_lifetime_days;
-    const t = Math.floor(Date.now() / 1000);
     ctx.choice = { id: ctx.mem.i, v: cfg.version.slice(0, 16), t, x: t + days * 86400, choices: next };
     writeChoice(ctx.choice);
     ctx.mem.k = {};
     for (const c of cats) ctx.mem.k[c.key] = c.vendors.map((v) => v.key);
+    ctx.mem.save();
+    hide();
+    ctx.scan();
+    cleanUp(cats, next);
+    consentUpdate(cfg, next);
+    const state = window.CMP.state();
+    document.dispatchEvent(new CustomEvent("cmp:change", { detail: state }));
+    ctx.listeners.forEach((l) => l(state));
+    if (cfg.snippet.reload_on_opt_out && cats.some((c) => before[c.key] && !next[c.key])) location.reload();
+  }
+
+  function decide(wanted, method, layer, control) {
+    const next = {}; // exactly the version's categories, necessary ones on
+    for (const c of cats) next[c.key] = c.necessary || !!wanted[c.key];
     send(ctx, {
       version: cfg.version,
       language: cfg.language,
@@ -104,14 +123,19 @@ function start(cfg) {
       signals: sent,
       ...(data.region ? { region: data.region } : {}),
     });
-    hide();
-    ctx.scan();
-    cleanUp(cats, next);
-    consentUpdate(cfg, next);
-    const state = window.CMP.state();
-    document.dispatchEvent(new CustomEvent("cmp:change", { detail: state }));
-    ctx.listeners.forEach((l) => l(state));
-    if (cfg.snippet.reload_on_opt_out && cats.some((c) => before[c.key] && !next[c.key])) location.reload();
+    apply(next, Math.floor(Date.now() / 1000));
+  }
+
+  // Back from the hosted preference center (its link carries #cmp-sync): the visitor may have changed their
+  // choice there, recorded by the service; take the latest recorded decision into this page.
+  async function resync() {
+    history.replaceState(history.state, "", location.pathname + location.search);
+    const latest = await recorded(ctx);
+    const t = latest && Math.floor(Date.parse(latest.time) / 1000);
+    if (!latest || (ctx.choice && t <= ctx.choice.t)) return;
+    const next = {};
+    for (const c of cats) next[c.key] = c.necessary || !!latest.choices[c.key];
+    apply(next, t);
   }
 
   // What each control records. Taking back something granted in an earlier decision is a withdrawal.
@@ -135,8 +159,12 @@ function start(cfg) {
       layer ? "reject_all" : "api",
     );
   ctx.save = (next, layer) => decide(next, withdraws(next) ? "withdrawal" : "custom", layer, layer ? "save" : "api");
+  const acknowledge = () => {
+    if (ctx.notice) (ctx.mem.n = ctx.notice.published_at), (ctx.notice = null), ctx.mem.save();
+    hide();
+  };
   ctx.close = () =>
-    decided() ? hide() : decide({ ...ctx.choices }, rule.implied_consent ? "implied" : "custom", 1, "close");
+    decided() ? acknowledge() : decide({ ...ctx.choices }, rule.implied_consent ? "implied" : "custom", 1, "close");
   ctx.doNotSell = (layer) => {
     const next = { ...ctx.choices };
     for (const c of cats) if (c.sale_or_sharing) next[c.key] = false;
@@ -216,7 +244,7 @@ function start(cfg) {
     document.body.append(host);
     const button = { class: "r", type: "button", "aria-label": cfg.texts.reopen, onclick: () => ctx.open() };
     if (cfg.snippet.reopen_button) ui.append((reopen = h("button", button, "\u2699")));
-    if (!stored || ctx.changed.length || honouredNow) show();
+    if (!stored || ctx.changed.length || honouredNow || ctx.notice) show();
     document.addEventListener("click", (event) => {
       const opener = event.target.closest && event.target.closest("[data-cmp-open]");
       if (opener) event.preventDefault(), ctx.open(opener);
@@ -228,4 +256,5 @@ function start(cfg) {
   else render();
   flush(ctx);
   addEventListener("online", () => flush(ctx));
+  if (location.hash == "#cmp-sync" && ctx.mem.i && !bot) resync();
 }

@@ -62,3 +62,15 @@ export async function flush(ctx) {
   }
   busy = 0;
 }
+
+/** The visitor's latest recorded decision ({time, choices, ...}), read with their secret; null if none or unreachable. */
+export async function recorded(ctx) {
+  const url = `${ctx.api("decisions")}/${encodeURIComponent(ctx.mem.i)}`;
+  try {
+    const response = await fetch(url, { headers: { "X-Consent-Secret": ctx.mem.s }, credentials: "omit" });
+    const history = response.ok ? await response.json() : null;
+    return history && history.current ? history.current.document : null;
+  } catch (e) {
+    return null;
+  }
+}

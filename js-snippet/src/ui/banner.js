@@ -9,7 +9,8 @@ export function banner(ctx) {
   const { cfg } = ctx;
   const t = cfg.texts;
   const layer = cfg.rule.first_layer;
-  const buttons = ctx.decided ? ["close", "preferences"] : layer.buttons; // a signal already decided
+  // A signal already decided, or only a notice to give (nothing new to choose): acknowledge, or change choices.
+  const buttons = ctx.decided || (ctx.notice && !ctx.changed.length) ? ["close", "preferences"] : layer.buttons;
   const actions = {
     accept_all: () => ctx.acceptAll(1),
     reject_all: () => ctx.rejectAll(1),
@@ -27,6 +28,7 @@ export function banner(ctx) {
     },
     h("h2", { id: "cmp-t" }, t.title),
     ctx.honoured == "gpc" && h("p", { class: "ok", role: "status" }, t.gpc_honored),
+    ctx.notice && h("p", { class: "ok", role: "status" }, ctx.notice.message),
     ctx.changed.length > 0 && h("p", { class: "ok" }, t.changed + " " + ctx.changed.map((c) => c.name).join(", ")),
     h("p", { id: "cmp-d" }, t.body),
     h(
