@@ -109,9 +109,8 @@ def new_subject(site_id: int, secret_key: str) -> tuple[str, str]:
     consent_id = secrets.token_urlsafe(16)
     secret = subject_secret(consent_id, secret_key)
     db.session.execute(
-        insert(ConsentSubject.__table__).values(
-            consent_id=consent_id, site_id=site_id, secret_hash=secret_digest(secret), created_at=utcnow()
-        )
+        insert(ConsentSubject.__table__),
+        {"consent_id": consent_id, "site_id": site_id, "secret_hash": secret_digest(secret), "created_at": utcnow()},
     )
     return consent_id, secret
 
