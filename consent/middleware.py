@@ -1,8 +1,9 @@
 """What every response gets, whatever answered it (a view, an error handler, a 404): a request ID, the security
-headers, and its count and latency in the metrics.
+headers its kind of content needs, and its count and latency in the metrics.
 
 It is WSGI middleware rather than Flask hooks because it then costs the hot banner path a few microseconds, and
-because it also sees the responses Flask's hooks do not (a request refused before routing).
+because it also sees the responses Flask's hooks do not (a request refused before routing). Latency is measured
+to the start of the response: for a streamed export, the time to its first byte.
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ from . import metrics
 REQUEST_ID = contextvars.ContextVar("request_id", default="-")
 VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
-# A JSON API and a few pages: nothing may frame it, sniff a type, or leak a URL in a Referer. Pages that set a
-# policy of their own (the visitor pages, framed by the owner's site when embedded) keep theirs.
-SECURITY_HEADERS = [
-    ("X-Content-Type-Options", "nosniff"),
+# Every response: the type it says is the type it is. Documents (HTML) also get a policy, unless they set their
+# own (the visitor pages, framed by an owner's site when embedded), and send no Referer to where they link.
+# Anything else (JSON, CSV, ZIP) may never be framed or run anything, should a browser open it.
+NOSNIFF = ("X-Content-Type-Options", "nosniff")
+DOCUMENT_HEADERS = [
+    ("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'"),
     ("Referrer-Policy", "no-referrer"),
-    ("Cross-Origin-Resource-Policy", "cross-origin"),  # the snippet and the banner are for other sites' pages
 ]
-DEFAULT_CSP = ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'")
+RESOURCE_CSP = ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 
 
@@ -56,38 +58,36 @@ class Observed:
         given = environ.get("HTTP_X_REQUEST_ID") if self.trust_request_id else None
         request_id = given if given and VALID_REQUEST_ID.match(given) else self.ids.next()
         token = REQUEST_ID.set(request_id)
-        status_code, endpoint = "500", "unmatched"
 
         def respond(status, headers, exc_info=None):
-            nonlocal status_code, endpoint
-            status_code = status[:3]
             request = environ.get("werkzeug.request")  # Flask's, while its request context lasts: until now
-            if (rule := getattr(request, "url_rule", None)) is not None:
-                endpoint = rule.rule
-            own_policy = any(name.lower() == "content-security-policy" for name, _ in headers)
+            rule = getattr(request, "url_rule", None)
+            self._count(rule.rule if rule else "unmatched", environ["REQUEST_METHOD"], status[:3], started)
+            document = own_policy = False
+            for name, value in headers:
+                lowered = name.lower()
+                if lowered == "content-type":
+                    document = value.startswith("text/html")
+                elif lowered == "content-security-policy":
+                    own_policy = True
             headers.append(("X-Request-ID", request_id))
-            headers.extend(SECURITY_HEADERS)
+            headers.append(NOSNIFF)
             if not own_policy:
-                headers.append(DEFAULT_CSP)
+                headers.extend(DOCUMENT_HEADERS) if document else headers.append(RESOURCE_CSP)
             if environ.get("wsgi.url_scheme") == "https":  # as ProxyFix, inside, found it: the client's scheme
                 headers.append(HSTS)
             return start_response(status, headers, exc_info)
 
-        iterable = None
         try:
-            iterable = self.wsgi_app(environ, respond)
-            yield from iterable
+            return self.wsgi_app(environ, respond)
         finally:
-            if hasattr(iterable, "close"):
-                iterable.close()  # PEP 3333: streamed responses end their request context here
             REQUEST_ID.reset(token)
-            self._count(endpoint, environ.get("REQUEST_METHOD", "-"), status_code, time.perf_counter() - started)
 
-    def _count(self, endpoint: str, method: str, status: str, seconds: float) -> None:
+    def _count(self, endpoint: str, method: str, status: str, started: float) -> None:
         children = self._counted.get((endpoint, method, status))
         if children is None:
             children = (metrics.REQUESTS.labels(endpoint, method, status), metrics.LATENCY.labels(endpoint))
             if len(self._counted) < 10_000:  # routes x methods x statuses: small, unless something is wrong
                 self._counted[(endpoint, method, status)] = children
         children[0].inc()
-        children[1].observe(seconds)
+        children[1].observe(time.perf_counter() - started)
