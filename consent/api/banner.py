@@ -41,15 +41,23 @@ QUERY = [
 
 
 @blp.route("/banner/<site_key>", methods=["GET"])
-@blp.doc(summary="A site's banner for the visitor's region and language", parameters=QUERY)
-@blp.response(200, BannerSchema)
-@blp.alt_response(304, description="Not modified (If-None-Match matched the ETag).")
+@blp.doc(
+    summary="A site's banner for the visitor's region and language",
+    parameters=QUERY,
+    # documented rather than wrapped by @blp.response: the view answers with bytes serialized once per version
+    responses={
+        "200": {"description": "OK", "content": {"application/json": {"schema": BannerSchema}}},
+        "304": {"description": "Not modified (If-None-Match matched the ETag)."},
+    },
+)
 def banner(site_key):
-    site = current_app.extensions["cmp.live"].get(site_key)
+    app = current_app._get_current_object()  # the hot path: each proxy lookup costs; look up once
+    visitor = request._get_current_object()
+    site = app.extensions["cmp.live"].get(site_key)
     if site is None:
         abort(404, message=f"No published site {site_key!r}.")
     config = site.config
-    args = request.args
+    args = visitor.args
     location = locate(config, args.get("region"))
 
     wanted = args.get("lang")
@@ -58,16 +66,16 @@ def banner(site_key):
             abort(400, errors={"query": {"lang": ["not a BCP 47 language tag such as 'en' or 'pt-BR'"]}})
         language = lang.negotiate([wanted], config.languages, config.site.default_language)
     else:
-        requested = [value for value, quality in request.accept_languages if quality > 0]
+        requested = [value for value, quality in visitor.accept_languages if quality > 0]
         language = lang.negotiate(requested, config.languages, config.site.default_language)
 
     served = site.banner(location, language, by_accept_language=wanted is None)
     headers = list(served.headers)
     if site.stale:
         headers.append(("X-Served-Stale", "database unreachable; last known live version"))
-    origin = request.headers.get("Origin")
+    origin = visitor.headers.get("Origin")
     if origin and allows_origin(config, origin):
         headers.append(("Access-Control-Allow-Origin", origin))
-    if request.if_none_match.contains_weak(served.etag):
+    if visitor.if_none_match.contains_weak(served.etag):
         return Response(status=304, headers=headers)
     return Response(served.body, status=200, headers=headers, mimetype="application/json")

@@ -17,9 +17,10 @@ def locate(config: SiteConfig, override: str | None, field: tuple[str, str] = ("
     """The visitor's location; ``override`` is the test parameter, refused (400, naming ``field``) unless the
     operator allows it (``CMP_REGION_OVERRIDE``) or, when the operator did not say, outside production or for a
     site that allows it."""
+    app = current_app._get_current_object()  # the proxies cost on the banner's hot path: look up once
     region = None
     if override is not None:
-        settings = current_app.config["CMP_SETTINGS"]
+        settings = app.config["CMP_SETTINGS"]
         allowed = settings.region_override  # the operator's explicit setting wins over a site's
         if allowed is None:
             allowed = not settings.production or config.site.allow_region_override
@@ -30,8 +31,9 @@ def locate(config: SiteConfig, override: str | None, field: tuple[str, str] = ("
             region = Region.parse(override)
         except ValueError as error:
             abort(400, errors={where: {name: [str(error)]}}, message="Not a region code.")
-    return current_app.extensions["cmp.locator"].locate(
-        request.headers, request.remote_addr, region, config.site.default_region
+    visitor = request._get_current_object()
+    return app.extensions["cmp.locator"].locate(
+        visitor.headers, visitor.remote_addr, region, config.site.default_region
     )
 
 
