@@ -95,6 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--site", default="quadient", help="example site whose banner is loaded [quadient]")
     parser.add_argument("--query", default="region=FR&lang=en", help="banner query string [region=FR&lang=en]")
+    parser.add_argument(
+        "--same-headers",
+        action="store_true",
+        help="the bare endpoint also sends the banner's other headers (Vary, security headers, request ID, ...), "
+        "to tell the cost of our code from that of the header bytes every answer of the service carries",
+    )
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     args = parser.parse_args(argv)
     if args.duration <= 0 or args.rounds < 1 or args.warmup < 0:
@@ -132,6 +138,10 @@ def run(args: argparse.Namespace, tmp: Path, servers: list[Server]) -> int:
 
     (tmp / "body.json").write_bytes(body)
     bare_env = env | {"BENCH_BODY_FILE": str(tmp / "body.json")}
+    if args.same_headers:
+        _, sent, _ = request(banner.port, banner_path)
+        own = {"etag", "cache-control", "content-type", "content-length", "date", "server", "connection"}
+        bare_env["BENCH_EXTRA_HEADERS"] = json.dumps([(name, value) for name, value in sent.items() if name not in own])
     bare_path = f"/bare?{args.query}"
     bare = Server("bare", "bench.bare_app:create_app()", options, bare_env, tmp / "bare.log")
     servers.append(bare)
@@ -239,7 +249,10 @@ def report(args, results, body, banner_path, options, wrk_cmd, wrk_version, bann
     out.append(
         f"  banner    GET {banner_path}  ({args.app}; CMP_ENV=production, SQLite, default CMP_SITE_CACHE_SECONDS)"
     )
-    out.append(f"  bare      GET /bare  (bench/bare_app.py: the same {len(body)}-byte body, precomputed, ETag, 304)")
+    same = ", and the banner's other headers" if args.same_headers else ""
+    out.append(
+        f"  bare      GET /bare  (bench/bare_app.py: the same {len(body)}-byte body, precomputed, ETag, 304{same})"
+    )
     out.append(f"  body      {len(body)} bytes JSON; banner ETag {banner_etag}")
     out.append("")
     header = f"  {'case':<12}{'requests/s':>12}{'p99 latency':>14}{'errors':>9}   requests/s per round"

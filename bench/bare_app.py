@@ -35,6 +35,7 @@ def create_app(body: bytes | None = None) -> Flask:
     body = load_body() if body is None else body
     etag = hashlib.sha256(body).hexdigest()[:16]
     headers = {"ETag": f'"{etag}"', "Cache-Control": "public, max-age=300"}
+    headers |= dict(json.loads(os.environ.get("BENCH_EXTRA_HEADERS", "[]")))  # bench/banner.py --same-headers
 
     app = Flask(__name__, static_folder=None)
 

@@ -44,6 +44,17 @@ def test_an_unchanged_banner_is_answered_304(client, quadient):
     assert again.headers["Cache-Control"] == first.headers["Cache-Control"]
 
 
+def test_each_header_is_sent_once_and_only_a_body_has_a_type(client, quadient):
+    first = banner(client, "?region=DE", Origin="https://www.quadient.com")
+    again = banner(client, "?region=DE", **{"If-None-Match": first.headers["ETag"]})
+    for response in (first, again):
+        names = [name.lower() for name, _ in response.headers]
+        assert len(names) == len(set(names)), names
+    assert first.headers["Content-Type"] == "application/json"
+    assert first.headers["Access-Control-Allow-Origin"] == "https://www.quadient.com"
+    assert "Content-Type" not in again.headers
+
+
 def test_each_region_and_language_has_its_own_entity_tag(client, quadient):
     tags = {
         banner(client, "?region=DE").headers["ETag"],
