@@ -28,7 +28,6 @@ blp = Blueprint(
 )
 
 
-
 class PreparedResponse(Response):
     """A response whose headers are handed over as a ready list, with no Content-Type unless the list has one.
 
