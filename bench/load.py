@@ -99,7 +99,13 @@ def load(args, wrk: str, tmp: Path, servers: list[Server], env: dict[str, str], 
         f"service-{workers}w",
         "consent:create_app()",
         ["-c", "deploy/gunicorn.conf.py"],
-        env | {"CMP_WORKERS": str(workers), "CMP_THREADS": str(args.threads)},
+        env
+        | {
+            "CMP_WORKERS": str(workers),
+            "CMP_THREADS": str(args.threads),
+            # wrk opens its connections at once and keeps them: without a cap, one worker may take them all
+            "CMP_WORKER_CONNECTIONS": str(max(-(-args.connections // workers), args.threads + 1)),
+        },
         tmp / f"service-{workers}.log",
     )
     servers.append(server)

@@ -23,8 +23,14 @@ threads = int(os.environ.get("CMP_THREADS", "4"))
 timeout = int(os.environ.get("CMP_WORKER_TIMEOUT", "30"))  # a worker silent this long is killed and replaced
 graceful_timeout = 20  # on a restart, requests in flight get this long to finish
 keepalive = 5
-max_requests = 20_000  # workers are recycled now and then, so that nothing grows without bound
-max_requests_jitter = 2_000
+# A worker takes new connections until it holds this many. Keep-alive connections stay with the worker that took
+# them, so behind a proxy that keeps a few long-lived connections open, a cap near (proxy connections / workers)
+# spreads them over every worker instead of letting one take them all.
+worker_connections = int(os.environ.get("CMP_WORKER_CONNECTIONS", "1000"))
+# Workers are recycled now and then, so that nothing grows without bound; not often, since each recycled worker
+# also leaves its metrics file behind for /metrics to read.
+max_requests = 1_000_000
+max_requests_jitter = 100_000
 limit_request_line = 4094
 limit_request_fields = 50
 limit_request_field_size = 8190
