@@ -299,6 +299,13 @@ def test_altered_personal_data_are_named_by_position(bundle):
     assert status == 1 and "BROKEN [personal_altered] position 5: the personal data do not match the digest" in output
 
 
+def test_missing_or_unreadable_personal_data_are_named(bundle):
+    status, output = check(rewrite(bundle, drop=("personal.txt",)))
+    assert status == 1 and "BROKEN [file_missing] bundle: personal.txt is not in the bundle" in output
+    status, output = check(rewrite(bundle, change={"personal.txt": edit_line(4, lambda line: b"4 zz " + line[5:])}))
+    assert status == 1 and "BROKEN [line_unreadable] position 4: personal.txt line 5: the salt is not hex" in output
+
+
 def test_an_altered_or_foreign_checkpoint_is_named(bundle, client, tmp_path):
     status, output = check(rewrite(bundle, change={"checkpoints/6.txt": lambda d: d.replace(b"\n6\n", b"\n7\n")}))
     assert status == 1 and "BROKEN [checkpoint_signature] bundle: checkpoints/6.txt: no valid signature" in output

@@ -28,8 +28,11 @@ import argparse
 import base64
 import binascii
 import hashlib
+import itertools
 import json
+import queue
 import sys
+import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,16 +174,41 @@ class Findings:
 
 def blocks_of(archive: zipfile.ZipFile, name: str, digest) -> object:
     """The lines of a member (bytes, without their newline), a list per block of about a megabyte read; ``digest``
-    sees every byte. Lists, not lines one by one: the loop over a million lines is where the time goes."""
-    with archive.open(name) as member:
+    sees every byte. Lists, not lines one by one: the loop over a million lines is where the time goes. A thread
+    reads ahead: inflating and hashing a block let go of the GIL, so they run while the caller checks lines."""
+    blocks: queue.Queue = queue.Queue(maxsize=4)
+    stop = threading.Event()  # the caller is gone (it stopped early): the reader must not wait for it forever
+
+    def put(item) -> None:
+        while not stop.is_set():
+            try:
+                return blocks.put(item, timeout=0.1)
+            except queue.Full:
+                continue
+
+    def read() -> None:
+        try:
+            with archive.open(name) as member:
+                while (block := member.read(CHUNK)) and not stop.is_set():
+                    digest.update(block)
+                    put(block)
+            put(b"")
+        except BaseException as error:  # handed over, raised in the caller's thread
+            put(error)
+
+    threading.Thread(target=read, name=f"read {name}", daemon=True).start()
+    try:
         carry = b""
-        while block := member.read(CHUNK):
-            digest.update(block)
+        while block := blocks.get():
+            if isinstance(block, BaseException):
+                raise block
             lines = (carry + block).split(b"\n")
             carry = lines.pop()
             yield lines
         if carry:
             yield [carry]
+    finally:
+        stop.set()
 
 
 def lines_of(archive: zipfile.ZipFile, name: str, digest) -> object:
@@ -512,26 +540,36 @@ class BundleCheck:
         self.counts = counts
 
     def personal_lines(self, digest):
-        """(position, salt or None when erased, canonical personal data) per line of personal.txt."""
-        try:
-            lines = lines_of(self.archive, "personal.txt", digest)
-            for number, line in enumerate(lines, 1):
-                position_text, _, rest = line.partition(b" ")
+        """(position, salt or None when erased, canonical personal data) per line of personal.txt, parsed a block at
+        a time (the records' loop takes them one by one, and a generator resumed per line costs as much again)."""
+        number = 0
+
+        def parsed(lines: list[bytes]) -> list[tuple[int, bytes | None, bytes | None]]:
+            nonlocal number
+            out = []
+            for line in lines:
+                number += 1
+                fields = line.split(b" ", 2)
                 try:
-                    position = int(position_text)
+                    position = int(fields[0])
                 except ValueError:
                     self.found.add(None, "line_unreadable", f"personal.txt line {number} has no position")
                     continue
-                if rest == b"erased":
-                    yield position, None, None
+                if len(fields) == 2 and fields[1] == b"erased":
+                    out.append((position, None, None))
                     continue
-                salt_text, _, data = rest.partition(b" ")
                 try:
-                    yield position, binascii.unhexlify(salt_text), data
-                except binascii.Error:
+                    out.append((position, binascii.unhexlify(fields[1]), fields[2]))
+                except (binascii.Error, IndexError):
                     self.found.add(position, "line_unreadable", f"personal.txt line {number}: the salt is not hex")
+            return out
+
+        try:
+            self.archive.getinfo("personal.txt")
         except KeyError:
             self.found.add(None, "file_missing", "personal.txt is not in the bundle")
+            return iter(())
+        return itertools.chain.from_iterable(map(parsed, blocks_of(self.archive, "personal.txt", digest)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -545,9 +583,16 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
         print(f"FAILED: {error}", file=sys.stderr)
         return 1
-    with archive:
-        check = BundleCheck(archive, keys)
-        found = check.run()
+    # The threads reading ahead (blocks_of) need the GIL back for a moment between blocks; by default they could
+    # wait 5 ms for it each time, longer than their work. A shorter switch interval lets them keep ahead.
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(0.0002)
+    try:
+        with archive:
+            check = BundleCheck(archive, keys)
+            found = check.run()
+    finally:
+        sys.setswitchinterval(switch)
     manifest = getattr(check, "manifest", {})
     if hasattr(check, "counts"):
         counts = check.counts
