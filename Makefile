@@ -31,6 +31,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/decisions.py
 	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/export.py
+	$(BIN)/python bench/load.py
 
 # The snippet's bytes and banner-visible time in headless Chromium, next to its peers (bench/README.md).
 bench-snippet: $(VENV)/.installed-dev
