@@ -34,31 +34,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from harness import in_process_app  # noqa: E402
+
 SCHEMA = "cmp_bench_audit"
 BATCH = 20_000
 CHECKPOINT_EVERY = 50_000
 EXPORT_TARGET = 100_000
 MEMORY_TARGET_MB = 150
 VERIFY_TARGET = 200_000
-
-
-def make_app(database_url: str, instance: Path):
-    from consent import create_app
-    from consent.config import Settings
-    from consent.core.signing import SigningKey
-
-    key = instance / "signing-key.pem"
-    if not key.exists():
-        key.write_bytes(SigningKey.generate("bench.local").pem())
-    return create_app(
-        Settings(
-            env="testing",
-            database_url=database_url,
-            signing_key=str(key),
-            log_name="bench.local",
-            checkpoint_seconds=0,
-        )
-    )
 
 
 # --- filling the database --------------------------------------------------------------------------------------
@@ -232,7 +215,7 @@ def peak_mb() -> float:
 
 def child_export(args: argparse.Namespace) -> int:
     """Run by the parent in a fresh process: one export through the API, read to the end."""
-    app = make_app(args.url, Path(args.instance))
+    app = in_process_app(args.url, Path(args.instance))
     client = app.test_client()
     headers = {"Authorization": f"Bearer {args.key}"}
     url = f"/api/v1/sites/quadient/records?format={args.format}"
@@ -330,7 +313,7 @@ def main() -> int:
             url = f"{args.database}{'&' if '?' in args.database else '?'}options=-csearch_path%3D{SCHEMA}"
         else:
             url = f"sqlite:///{instance / 'bench.db'}"
-        app = make_app(url, instance)
+        app = in_process_app(url, instance)
         print(f"filling {url.split('://')[0]} with {sizes[-1]:,} records", file=sys.stderr)
         fill(app, sizes[-1])
         key = app.test_cli_runner().invoke(args=["cmp", "create-key", "--site", "quadient", "--role", "auditor"])

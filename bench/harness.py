@@ -187,6 +187,22 @@ def write_signing_key(path: Path) -> None:
         file.write(pem)
 
 
+def in_process_app(database_url: str, instance: Path):
+    """The service as a Flask app in this process, for filling a database and timing what runs in-process: a
+    signing key of its own in ``instance``, checkpoints signed only when asked."""
+    from consent import create_app
+    from consent.config import Settings
+    from consent.core.signing import SigningKey
+
+    key = instance / "signing-key.pem"
+    if not key.exists():
+        key.write_bytes(SigningKey.generate("bench.local").pem())
+    settings = Settings(
+        env="testing", database_url=database_url, signing_key=str(key), log_name="bench.local", checkpoint_seconds=0
+    )
+    return create_app(settings)
+
+
 def prepare_database(env: dict[str, str]) -> None:
     examples = sorted(str(p) for p in (ROOT / "examples").glob("*.yaml"))
     flask = [sys.executable, "-m", "flask", "--app", "consent"]

@@ -27,28 +27,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from harness import in_process_app  # noqa: E402
+
 TARGET = 200_000
 BATCH = 10_000
 CHECKPOINT_EVERY = 50_000
-
-
-def make_app(database_url: str, instance: Path):
-    from consent import create_app
-    from consent.config import Settings
-    from consent.core.signing import SigningKey
-
-    key = instance / "signing-key.pem"
-    if not key.exists():
-        key.write_bytes(SigningKey.generate("bench.local").pem())
-    return create_app(
-        Settings(
-            env="testing",
-            database_url=database_url,
-            signing_key=str(key),
-            log_name="bench.local",
-            checkpoint_seconds=0,
-        )
-    )
 
 
 def fill(app, records: int) -> None:
@@ -175,7 +158,7 @@ def main() -> int:
             url = f"{args.database}{'&' if '?' in args.database else '?'}options=-csearch_path%3Dcmp_bench"
         else:
             url = f"sqlite:///{instance / 'bench.db'}"
-        app = make_app(url, instance)
+        app = in_process_app(url, instance)
         print(f"filling {url.split('?')[0].split('://')[0]} with {args.records:,} records", file=sys.stderr)
         fill(app, args.records)
 
