@@ -132,3 +132,18 @@ def wait_recorded(page, site: str) -> dict:
 
 def cookies(context) -> dict[str, str]:
     return {c["name"]: c["value"] for c in context.cookies()}
+
+
+def with_personalisation(text: str) -> str:
+    """A site's configuration file with one category more, a change that needs a new consent in opt-in regions."""
+    import yaml
+
+    config = yaml.safe_load(text)
+    config["categories"].append(
+        {
+            "key": "personalisation",
+            "purpose": "preferences",
+            "name": {"en": "Personalisation", "fr": "Personnalisation"},
+        }
+    )
+    return yaml.safe_dump(config, allow_unicode=True)

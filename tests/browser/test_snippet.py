@@ -3,7 +3,7 @@ recorded, what the visitor sees and can do with a keyboard."""
 
 from __future__ import annotations
 
-from .conftest import SEND_GPC, cookies, stored, visit, wait_recorded
+from .conftest import SEND_GPC, cookies, stored, visit, wait_recorded, with_personalisation
 
 ALL_QUADIENT_TAGS = ["analytics", "analytics-inline", "marketing", "google-tag"]
 
@@ -289,20 +289,6 @@ def test_an_owner_text_with_markup_is_shown_as_text(app, live, page, tmp_path):
 # --- coming back -----------------------------------------------------------------------------------------------
 
 
-def add_category(text: str) -> str:
-    import yaml
-
-    config = yaml.safe_load(text)
-    config["categories"].append(
-        {
-            "key": "personalisation",
-            "purpose": "preferences",
-            "name": {"en": "Personalisation", "fr": "Personnalisation"},
-        }
-    )
-    return yaml.safe_dump(config, allow_unicode=True)
-
-
 def test_a_new_category_in_an_opt_in_region_is_asked_about_alone(app, live, page, tmp_path):
     from ..conftest import republish
 
@@ -310,7 +296,7 @@ def test_a_new_category_in_an_opt_in_region_is_asked_about_alone(app, live, page
     banner(page).get_by_role("button", name="Accept all cookies").click()
     wait_recorded(page, "quadient")
     live.load("quadient")
-    republish(app, tmp_path, "quadient", add_category)
+    republish(app, tmp_path, "quadient", with_personalisation)
     page.context.new_cdp_session(page).send("Network.clearBrowserCache")  # else the cached banner, for 5 minutes
 
     visit(page, live.demo("quadient", region="FR"))

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from ..conftest import EXAMPLE_KEYS, ROOT
-from .conftest import VISITOR_AGENT, cookies, visit, wait_recorded
+from .conftest import VISITOR_AGENT, cookies, visit, wait_recorded, with_personalisation
 
 
 def banner(page):
@@ -81,18 +81,6 @@ def publish_with_notice(app, tmp_path, edit, notice: str) -> None:
     result = app.test_cli_runner().invoke(args=["cmp", "load", str(path), "--notice", f"en={notice}"])
     assert result.exit_code == 0, result.output
     app.extensions["cmp.live"].forget("quadient")
-
-
-def with_personalisation(text: str) -> str:
-    config = yaml.safe_load(text)
-    config["categories"].append(
-        {
-            "key": "personalisation",
-            "purpose": "preferences",
-            "name": {"en": "Personalisation", "fr": "Personnalisation"},
-        }
-    )
-    return yaml.safe_dump(config, allow_unicode=True)
 
 
 def test_a_material_change_shows_its_notice_and_asks_again_about_the_new_category_only(app, live, page, tmp_path):
