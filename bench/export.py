@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness import in_process_app  # noqa: E402
+from harness import in_process_app, quadient_site  # noqa: E402
 
 SCHEMA = "cmp_bench_audit"
 BATCH = 20_000
@@ -93,22 +93,17 @@ def _templates(version: str) -> list[str]:
 
 def fill(app, records: int) -> None:
     """``records`` decisions on the Quadient site, stored and logged as the service stores and logs them."""
-    from flask_migrate import upgrade
-    from sqlalchemy import insert, select
+    from sqlalchemy import insert
 
-    from consent import logbook, publishing
+    from consent import logbook
     from consent.core import merkle
     from consent.core.records import canonical_json
     from consent.core.signing import checkpoint_body, sign_checkpoint
     from consent.extensions import db
-    from consent.models import LogCheckpoint, LogEntry, LogHead, PersonalRecordData, Record, Site
+    from consent.models import LogCheckpoint, LogEntry, LogHead, PersonalRecordData, Record
 
     with app.app_context():
-        upgrade()
-        result = app.test_cli_runner().invoke(args=["cmp", "load", str(ROOT / "examples" / "quadient.yaml")])
-        assert result.exit_code == 0, result.output
-        site = db.session.scalar(select(Site).where(Site.key == "quadient"))
-        version = publishing.live_version(site).hash
+        site, version = quadient_site(app)
         keyring = app.extensions["cmp.keys"]
         key = keyring.current
         templates = _templates(version)

@@ -203,6 +203,24 @@ def in_process_app(database_url: str, instance: Path):
     return create_app(settings)
 
 
+def quadient_site(app):
+    """Migrate the in-process app's database and load the Quadient example site; its ``Site`` and live version
+    hash. Inside an app context."""
+    from flask_migrate import upgrade
+    from sqlalchemy import select
+
+    from consent import publishing
+    from consent.extensions import db
+    from consent.models import Site
+
+    upgrade()
+    result = app.test_cli_runner().invoke(args=["cmp", "load", str(ROOT / "examples" / "quadient.yaml")])
+    if result.exit_code != 0:
+        raise BenchError(f"loading the Quadient example failed:\n{result.output}")
+    site = db.session.scalar(select(Site).where(Site.key == "quadient"))
+    return site, publishing.live_version(site).hash
+
+
 def prepare_database(env: dict[str, str]) -> None:
     examples = sorted(str(p) for p in (ROOT / "examples").glob("*.yaml"))
     flask = [sys.executable, "-m", "flask", "--app", "consent"]

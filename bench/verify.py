@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness import in_process_app  # noqa: E402
+from harness import in_process_app, quadient_site  # noqa: E402
 
 TARGET = 200_000
 BATCH = 10_000
@@ -36,21 +36,16 @@ CHECKPOINT_EVERY = 50_000
 
 def fill(app, records: int) -> None:
     """``records`` decisions on the Quadient site, written as the recording code writes them, then sequenced."""
-    from flask_migrate import upgrade
-    from sqlalchemy import insert, select
+    from sqlalchemy import insert
 
-    from consent import logbook, partitions, publishing
+    from consent import logbook, partitions
     from consent.core import merkle
     from consent.core import records as rec
     from consent.extensions import db
-    from consent.models import ConsentSubject, PendingRecord, PersonalRecordData, Record, Site
+    from consent.models import ConsentSubject, PendingRecord, PersonalRecordData, Record
 
     with app.app_context():
-        upgrade()
-        result = app.test_cli_runner().invoke(args=["cmp", "load", str(ROOT / "examples" / "quadient.yaml")])
-        assert result.exit_code == 0, result.output
-        site = db.session.scalar(select(Site).where(Site.key == "quadient"))
-        version = publishing.live_version(site).hash
+        site, version = quadient_site(app)
         keyring = app.extensions["cmp.keys"]
         key = keyring.current
         receipt = "eyJhbGciOiJFZERTQSJ9.bench.receipt"  # the receipt is not what verify checks
