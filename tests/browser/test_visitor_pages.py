@@ -125,9 +125,14 @@ def test_a_notice_alone_is_acknowledged_once(app, live, page, tmp_path):
 @pytest.mark.parametrize("site", EXAMPLE_KEYS)
 def test_axe_finds_no_violation_on_the_declaration_and_its_archive(live, page, site):
     live.load(site)
-    for text in yaml.safe_load((ROOT / "examples" / f"{site}.yaml").read_text())["texts"]:
+    config = yaml.safe_load((ROOT / "examples" / f"{site}.yaml").read_text())
+    declared = {cookie["name"] for vendor in config["vendors"] for cookie in vendor.get("cookies", [])}
+    assert declared
+    for text in config["texts"]:
         page.goto(f"{live.url}/sites/{site}/declaration?lang={text['language']}")
-        assert page.locator("table").count() > 0
+        assert page.locator("html").get_attribute("lang") == text["language"]
+        listed = set(page.locator("table code").all_inner_texts()) | set(page.locator("table th").all_inner_texts())
+        assert declared <= {name.strip() for name in listed}, f"{site} ({text['language']}) misses a cookie"
         assert axe_violations(page) == []
     page.goto(f"{live.url}/sites/{site}/versions")
     assert axe_violations(page) == []
