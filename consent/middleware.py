@@ -57,7 +57,9 @@ class Observed:
         started = time.perf_counter()
         given = environ.get("HTTP_X_REQUEST_ID") if self.trust_request_id else None
         request_id = given if given and VALID_REQUEST_ID.match(given) else self.ids.next()
-        token = REQUEST_ID.set(request_id)
+        # Set, never reset: the ID stays with this thread until its next request, because a streamed body (an
+        # export) is written after this call returns, and what it logs must carry the ID too.
+        REQUEST_ID.set(request_id)
 
         def respond(status, headers, exc_info=None):
             request = environ.get("werkzeug.request")  # Flask's, while its request context lasts: until now
@@ -78,10 +80,7 @@ class Observed:
                 headers.append(HSTS)
             return start_response(status, headers, exc_info)
 
-        try:
-            return self.wsgi_app(environ, respond)
-        finally:
-            REQUEST_ID.reset(token)
+        return self.wsgi_app(environ, respond)
 
     def _count(self, endpoint: str, method: str, status: str, started: float) -> None:
         children = self._counted.get((endpoint, method, status))
