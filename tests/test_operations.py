@@ -85,3 +85,22 @@ def test_logs_are_json_lines_with_the_request_id(database_url, capsys):
     (logged,) = [line for line in lines if line["message"] == "something worth a look"]
     assert logged["level"] == "WARNING" and logged["logger"] == "consent"
     assert logged["request_id"] == response.headers["X-Request-ID"] and logged["time"]
+
+
+def test_what_a_streamed_body_logs_carries_its_request_id(database_url, capsys):
+    app = make_app(database_url, log_format="json")
+
+    @app.get("/_test/stream")
+    def stream():
+        def rows():  # as an export does: written after the view returned
+            yield "first\n"
+            app.logger.warning("halfway through a stream")
+            yield "last\n"
+
+        return app.response_class(rows(), mimetype="text/plain")
+
+    response = app.test_client().get("/_test/stream")
+    assert response.data == b"first\nlast\n"
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    (logged,) = [line for line in lines if line["message"] == "halfway through a stream"]
+    assert logged["request_id"] == response.headers["X-Request-ID"]
