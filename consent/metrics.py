@@ -24,7 +24,7 @@ from prometheus_client.registry import REGISTRY, Collector
 REQUESTS = Counter("cmp_http_requests_total", "HTTP requests answered.", ["endpoint", "method", "status"])
 LATENCY = Histogram(
     "cmp_http_request_duration_seconds",
-    "Time to answer an HTTP request, from the WSGI call to the last byte handed to the server.",
+    "Time to answer an HTTP request, from the WSGI call to the start of the answer (for a stream, its first byte).",
     ["endpoint"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
