@@ -73,7 +73,7 @@ class Observed:
                 elif lowered == "content-security-policy":
                     own_policy = True
             headers.append(("X-Request-ID", request_id))
-            headers.append(NOSNIFF)
+            headers.append(NOSNIFF)  # views leave it to this: it would be sent twice
             if not own_policy:
                 headers.extend(DOCUMENT_HEADERS) if document else headers.append(RESOURCE_CSP)
             if environ.get("wsgi.url_scheme") == "https":  # as ProxyFix, inside, found it: the client's scheme

@@ -16,6 +16,26 @@ def test_every_answer_carries_a_request_id_and_the_security_headers(client, quad
         assert "Strict-Transport-Security" not in response.headers  # plain HTTP: HSTS would mean nothing
 
 
+def test_no_page_or_resource_sends_a_header_twice(client, quadient):
+    urls = [
+        "/",
+        "/c.js",
+        "/api/v1/banner/quadient?region=FR",
+        "/api/openapi.json",
+        "/sites/quadient/declaration",
+        "/sites/quadient/versions",
+        "/.well-known/consent-keys.json",
+        "/healthz",
+        "/demo/quadient",
+        "/no/such/page",
+    ]
+    for url in urls:
+        response = client.get(url, headers={"Origin": "https://www.quadient.com"})
+        assert response.status_code in (200, 404), (url, response.status_code)
+        names = [name.lower() for name, _ in response.headers]
+        assert len(names) == len(set(names)), (url, names)
+
+
 def test_hsts_is_sent_behind_https(database_url):
     app = make_app(database_url, proxy_hops=1)
     response = app.test_client().get("/healthz", headers={"X-Forwarded-Proto": "https"})

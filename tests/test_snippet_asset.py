@@ -26,6 +26,14 @@ def test_the_snippet_is_javascript_with_a_strong_etag_and_a_cache_lifetime(clien
     assert again.status_code == 304 and again.data == b""
 
 
+def test_the_snippet_loads_into_pages_that_isolate_themselves_and_sends_each_header_once(client):
+    response = client.get("/c.js")
+    assert response.headers["Cross-Origin-Resource-Policy"] == "cross-origin"  # for pages with COEP require-corp
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    names = [name.lower() for name, _ in response.headers]
+    assert len(names) == len(set(names)), names
+
+
 def test_the_snippet_is_served_compressed_to_browsers_that_accept_it(client):
     zipped = client.get("/c.js", headers={"Accept-Encoding": "gzip"})
     assert zipped.headers["Content-Encoding"] == "gzip" and zipped.headers["Vary"] == "Accept-Encoding"

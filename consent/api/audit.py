@@ -148,7 +148,6 @@ class ConsentRates(MethodView):
             headers = {
                 "Content-Security-Policy": report_page.CONTENT_SECURITY_POLICY,
                 "Cache-Control": "no-store",
-                "X-Content-Type-Options": "nosniff",
             }
             return Response(report_page.render(site, report), content_type="text/html; charset=utf-8", headers=headers)
         return jsonify(ConsentRateReportSchema().dump(report))

@@ -65,7 +65,8 @@ def snippet() -> Response:
         "Cache-Control": CACHE_CONTROL,
         "Vary": "Accept-Encoding",
         "Access-Control-Allow-Origin": "*",  # lets owners add Subresource Integrity (crossorigin="anonymous")
-        "X-Content-Type-Options": "nosniff",
+        # a plain <script src> on a page that requires it (Cross-Origin-Embedder-Policy) loads only with this
+        "Cross-Origin-Resource-Policy": "cross-origin",
     }
     if request.if_none_match.contains(served.etag):
         return Response(status=304, headers=headers)
