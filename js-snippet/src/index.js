@@ -130,12 +130,13 @@ function start(cfg) {
   // choice there, recorded by the service; take the latest recorded decision into this page.
   async function resync() {
     history.replaceState(history.state, "", location.pathname + location.search);
+    // A latest decision this browser did not record itself (its last receipt names another record) was made
+    // there. Record IDs decide, not times: the device's clock and the service's may differ, or agree to the second.
     const latest = await recorded(ctx);
-    const t = latest && Math.floor(Date.parse(latest.time) / 1000);
-    if (!latest || (ctx.choice && t <= ctx.choice.t)) return;
+    if (!latest || latest.record == ctx.mem.d) return;
     const next = {};
     for (const c of cats) next[c.key] = c.necessary || !!latest.choices[c.key];
-    apply(next, t);
+    apply(next, Math.floor(Date.parse(latest.time) / 1000));
   }
 
   // What each control records. Taking back something granted in an earlier decision is a withdrawal.

@@ -55,7 +55,7 @@ export async function flush(ctx) {
     const answer = await response.json().catch(() => ({}));
     if (response.ok) {
       if (answer.secret) (mem.i = answer.consent_id), (mem.s = answer.secret);
-      if (answer.receipt) mem.r = answer.receipt;
+      if (answer.receipt) (mem.r = answer.receipt), (mem.d = answer.record_id);
       ctx.receipt(answer);
     } else console.warn("Consent: the service refused a decision, which is dropped:", status, answer);
     mem.save();

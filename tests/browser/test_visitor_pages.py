@@ -4,6 +4,7 @@ that embeds the snippet, notices of a material change, and axe-core on every pag
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import yaml
@@ -63,6 +64,30 @@ def test_a_change_made_on_the_hosted_page_without_javascript_reaches_the_sites_p
     history = live.history("quadient", memory["i"], memory["s"])["history"]
     assert [d["document"]["method"] for d in history] == ["withdrawal", "accept_all"]
     assert history[0]["receipt"] == receipt
+
+
+def test_a_change_on_the_hosted_page_is_taken_in_whatever_the_devices_clock_says(live, page, browser):
+    page.clock.set_system_time(datetime.now(UTC) + timedelta(hours=1))  # a device whose clock runs an hour fast
+    visit(page, live.demo("quadient", region="FR"))
+    banner(page).get_by_role("button", name="Accept all cookies").click()
+    wait_recorded(page, "quadient")
+    no_script = browser.new_context(java_script_enabled=False, user_agent=VISITOR_AGENT, locale="en-US")
+    hosted = no_script.new_page()
+    hosted.goto(hosted_link(page))
+    back = hosted.get_by_role("link", name="Back to Quadient").get_attribute("href")
+    hosted.goto(hosted.url)  # nothing changed yet: coming back changes nothing
+    page.goto("about:blank")
+    with page.expect_response(re.compile(r"/api/v1/decisions/quadient/")):  # the snippet reads what was recorded
+        page.goto(back)
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.CMP.state().categories.marketing") is True
+
+    hosted.get_by_label("Marketing").uncheck()
+    hosted.get_by_role("button", name="Save my choices").click()
+    no_script.close()
+    page.goto("about:blank")
+    page.goto(back)  # the service's time of the change is an hour before the device's time of its own choice
+    page.wait_for_function("() => window.CMP && window.CMP.state().categories.marketing === false")
 
 
 def test_another_visitors_consent_id_without_its_secret_gets_nothing(live, page, browser):
