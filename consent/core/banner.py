@@ -12,8 +12,9 @@ from typing import Any
 
 from . import language as lang
 from . import rules
+from .declaration import vendor_entry
 from .regions import Region
-from .siteconfig import SiteConfig, SnippetOptions, StorageItem, Vendor
+from .siteconfig import SiteConfig, SnippetOptions, Vendor
 
 
 def resolve(
@@ -33,17 +34,6 @@ def resolve(
 
     def localized(values: dict[str, str]) -> str | None:
         return lang.pick(values, language, default)
-
-    def cookie(item: StorageItem) -> dict[str, Any]:
-        return {
-            "name": item.name,
-            "pattern": item.is_pattern,
-            "type": str(item.type),
-            "domain": item.domain,
-            "duration": item.duration,
-            "party": str(item.party),
-            "purpose": localized(item.purpose),
-        }
 
     return {
         "site": config.site.key,
@@ -79,16 +69,7 @@ def resolve(
                 "consent_types": [str(t) for t in config.consent_types(category)],
                 "name": localized(category.name),
                 "description": localized(category.description),
-                "vendors": [
-                    {
-                        "key": vendor.key,
-                        "name": vendor.name,
-                        "privacy_policy_url": vendor.privacy_policy_url,
-                        "description": localized(vendor.description),
-                        "cookies": [cookie(item) for item in vendor.cookies],
-                    }
-                    for vendor in vendors_by_category.get(category.key, [])
-                ],
+                "vendors": [vendor_entry(vendor, localized) for vendor in vendors_by_category.get(category.key, [])],
             }
             for category in config.categories
         ],
