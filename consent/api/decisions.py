@@ -123,8 +123,6 @@ def take_decision(site_key: str, data: dict) -> tuple[dict, int]:
     except ValidationError as error:
         abort(422, errors={"json": error.messages}, message="The decision does not fit the banner shown.")
 
-    if "decision_key" in data and (replay := _stored_answer(data, version.site_id)) is not None:
-        return replay, 200
     if "consent_id" in data:
         _check_secret(data["consent_id"], data["secret"], version.site_id)
 
@@ -163,7 +161,8 @@ def take_decision(site_key: str, data: dict) -> tuple[dict, int]:
             break
         except IntegrityError:
             db.session.rollback()
-            # The same decision key, stored by a concurrent retry a moment ago: answer with that record.
+            # A decision key stored before: a retry of a decision whose answer was lost (or a concurrent retry a
+            # moment ago). Answer with that record. Found by the insert, not looked up first: retries are rare.
             if "decision_key" in data and (replay := _stored_answer(data, version.site_id)) is not None:
                 return replay, 200
             # Otherwise a new key drawn twice (a record's key in the same millisecond, a consent ID): draw again.
